@@ -1,0 +1,42 @@
+"""Flask application factory: the webhook, health, and (later) console and links."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from linebot.v3.webhook import SignatureValidator
+from werkzeug.exceptions import HTTPException
+
+from bot.config import Settings, load_settings
+from bot.logging_setup import setup_logging
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    settings = settings or load_settings()
+    setup_logging()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["JSON_AS_ASCII"] = False
+    services = services or Services(settings)
+    app.extensions["kb.services"] = services
+    app.extensions["kb.signature"] = SignatureValidator(settings.channel_secret)
+    app.extensions["kb.health_probes"] = {}
+
+    from bot import health, webhook
+
+    app.register_blueprint(webhook.bp)
+    app.register_blueprint(health.bp)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        return jsonify({"message": exc.description or exc.name}), exc.code
+
+    try:
+        services.queue.ensure_groups()
+    except Exception as exc:  # Redis may come up after the web process; enqueue retries later
+        log.warning("queue not ready at start", extra={"error": type(exc).__name__})
+    return app

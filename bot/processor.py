@@ -1,0 +1,173 @@
+"""The worker's event handler: one queued webhook event → one conversation turn.
+
+Order of work for an event E (see docs/reliability.md):
+1. If E's turn is already committed (a re-run after a crash), skip to 4.
+2. Run the pure core on the stored session, then apply its effects
+   (idempotent: submissions are keyed on the form instance).
+3. Commit session + outbox atomically, fenced by the partition lease.
+4. Deliver the outbox: reply while the token is fresh, else push with an
+   X-Line-Retry-Key derived from E, then mark E sent. The queue acks E after.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.conversation import texts
+from bot.conversation.core import Skills, TurnContext, handle_turn
+from bot.conversation.messages import text
+from bot.effects import EffectRunner
+from bot.events import ParsedEvent, parse_event
+from bot.line_api import LineApi, retry_key_for
+from bot.logging_setup import user_hash
+from bot.queue import Delivery, Queue, TransientError
+from bot.turn_store import FencingError, TurnRecord, TurnStore
+
+log = logging.getLogger(__name__)
+JST = ZoneInfo("Asia/Tokyo")
+
+
+class TurnProcessor:
+    def __init__(
+        self,
+        *,
+        queue: Queue,
+        store: TurnStore,
+        line: LineApi,
+        effects: EffectRunner,
+        skills: Callable[[], Skills],
+        max_text_chars: int = 1000,
+        reply_token_window_s: float = 50.0,
+        loading_after_s: float = 0.8,
+        clock: Callable[[], datetime] = lambda: datetime.now(JST),
+    ) -> None:
+        self.queue = queue
+        self.store = store
+        self.line = line
+        self.effects = effects
+        self.skills = skills
+        self.max_text_chars = max_text_chars
+        self.reply_token_window_s = reply_token_window_s
+        self.loading_after_s = loading_after_s
+        self.clock = clock
+
+    def __call__(self, delivery: Delivery) -> None:
+        parsed = parse_event(delivery.payload.get("event"))
+        extra = {
+            "event_id": parsed.event_id,
+            "event_type": parsed.event_type,
+            "partition": delivery.partition,
+            "redelivery": parsed.is_redelivery,
+            "claimed": delivery.claimed,
+        }
+        if parsed.incoming is None or not parsed.user_id:
+            log.info("event ignored", extra={**extra, "reason": parsed.note or "unhandled type"})
+            return
+        extra["user"] = user_hash(parsed.user_id)
+        record = self.store.turn(parsed.event_id)
+        if record is not None and record.status == "sent":
+            log.info("event already answered", extra=extra)
+            return
+        started = time.monotonic()
+        if record is None:
+            messages = self._run_turn(parsed, delivery)
+        else:
+            messages = record.messages  # re-run after a crash: send what was decided, do not decide again
+            log.info("resending committed turn", extra=extra)
+        self._deliver(parsed, messages, record)
+        log.info("turn done", extra={**extra, "ms": round((time.monotonic() - started) * 1000, 2),
+                                     "messages": len(messages)})
+
+    # -- the turn -----------------------------------------------------------
+    def _run_turn(self, parsed: ParsedEvent, delivery: Delivery) -> list[dict]:
+        assert parsed.incoming is not None and parsed.user_id is not None
+        user_id = parsed.user_id
+        timer = threading.Timer(self.loading_after_s, self.line.show_loading, args=(user_id,))
+        timer.daemon = True
+        timer.start()
+        try:
+            session, formsave = self.store.load_session(user_id)
+            ctx = TurnContext(now=self.clock(), skills=self.skills(), max_text_chars=self.max_text_chars,
+                              formsave=formsave)
+            result = handle_turn(session, parsed.incoming, ctx)
+            try:
+                extra_messages = self.effects.run(result.effects, user_id=user_id, event_id=parsed.event_id)
+            except TransientError:
+                self._tell_delayed(parsed)
+                raise
+            messages = (result.messages + extra_messages)[:5]
+            try:
+                self.store.commit(
+                    event_id=parsed.event_id,
+                    user_id=user_id,
+                    session=result.session,
+                    formsave=result.formsave,
+                    messages=messages,
+                    lease_key=self.queue.lease_key(delivery.partition),
+                    consumer_id=delivery.consumer_id,
+                )
+            except FencingError:
+                # Another consumer owns this user now and will process the event itself.
+                log.warning("lost partition before commit", extra={"event_id": parsed.event_id})
+                raise TransientError("partition moved") from None
+            return messages
+        finally:
+            timer.cancel()
+
+    def _tell_delayed(self, parsed: ParsedEvent) -> None:
+        """While a dependency is down, say once that the request is being handled."""
+        if not self.store.flag_once(f"delayed:{parsed.event_id}"):
+            return
+        msg = [text(texts.PROCESSING_DELAYED)]
+        fresh_token = parsed.reply_token and self._token_fresh(parsed)
+        if fresh_token and self.line.reply(parsed.reply_token, msg).delivered:
+            return
+        assert parsed.user_id is not None
+        self.line.push(parsed.user_id, msg, retry_key_for(f"delayed:{parsed.event_id}"))
+
+    # -- delivery -----------------------------------------------------------
+    def _token_fresh(self, parsed: ParsedEvent) -> bool:
+        age_s = time.time() - parsed.timestamp_ms / 1000 if parsed.timestamp_ms else 0.0
+        return age_s < self.reply_token_window_s
+
+    def _deliver(self, parsed: ParsedEvent, messages: list[dict], record: TurnRecord | None) -> None:
+        assert parsed.user_id is not None
+        event_id = parsed.event_id
+        if not messages:
+            self.store.mark(event_id, "sent")
+            return
+        fresh = self._token_fresh(parsed)
+        was_replying = record is not None and record.status == "sending" and record.method == "reply"
+        if parsed.reply_token and fresh and not (record and record.method == "push"):
+            self.store.mark(event_id, "sending", "reply")
+            result = self.line.reply(parsed.reply_token, messages)
+            if result.delivered:
+                self.store.mark(event_id, "sent", "reply")
+                return
+            if result.status == "invalid_token" and was_replying:
+                # Our earlier attempt used this still-young token: the answer was delivered.
+                self.store.mark(event_id, "sent", "reply")
+                return
+            if result.status == "rejected":
+                self._apologize(parsed)
+                return
+        self.store.mark(event_id, "sending", "push")
+        result = self.line.push(parsed.user_id, messages, retry_key_for(event_id))
+        if result.delivered:
+            self.store.mark(event_id, "sent", "push")
+        elif result.status == "failed":
+            raise TransientError(f"messaging api unavailable ({result.http_status})")
+        else:
+            self._apologize(parsed)
+
+    def _apologize(self, parsed: ParsedEvent) -> None:
+        """LINE refused our messages (a bug on our side): never leave the resident without an answer."""
+        assert parsed.user_id is not None
+        log.error("answer rejected by the messaging api", extra={"event_id": parsed.event_id})
+        self.line.push(parsed.user_id, [text(texts.INTERNAL_ERROR)], retry_key_for(f"error:{parsed.event_id}"))
+        self.store.mark(parsed.event_id, "rejected")

@@ -1,0 +1,60 @@
+"""The process-wide service objects, built lazily from Settings."""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+
+from bot.config import Settings
+from bot.conversation.core import Skills
+from bot.effects import EffectRunner
+from bot.line_api import LineApi
+from bot.queue import Queue
+from bot.redis_conn import connect
+from bot.storage.db import Database
+from bot.turn_store import TurnStore
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.redis, self.in_process_redis = connect(settings.redis_url)
+        self.queue = Queue(
+            self.redis,
+            partitions=settings.partitions,
+            dedup_ttl_s=settings.dedup_ttl_s,
+            lease_ttl_ms=settings.lease_ttl_ms,
+            in_process=self.in_process_redis,
+        )
+        self.store = TurnStore(
+            self.redis, session_ttl_s=settings.session_ttl_s, form_resume_ttl_s=settings.form_resume_ttl_s
+        )
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.database_url)
+
+    @cached_property
+    def line(self) -> LineApi:
+        s = self.settings
+        return LineApi(base_url=s.line_api_base_url, data_base_url=s.line_data_api_base_url,
+                       access_token=s.channel_access_token)
+
+    @cached_property
+    def effects(self) -> EffectRunner:
+        return EffectRunner(self.db, salt=self.settings.channel_secret[:8])
+
+    @cached_property
+    def skills(self) -> Skills:
+        """The conversation capabilities; each is wired in by its own module."""
+        from bot.skills import build_skills
+
+        return build_skills(self)
+
+    def close(self) -> None:
+        if "line" in self.__dict__:
+            self.line.close()
+        if "db" in self.__dict__:
+            self.db.dispose()

@@ -1,0 +1,67 @@
+"""Worker runtime: consumer threads that process the queue (process or in-process)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from bot.processor import TurnProcessor
+from bot.queue import Consumer, LeaseKeeper
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def build_processor(services: Services) -> TurnProcessor:
+    s = services.settings
+    return TurnProcessor(
+        queue=services.queue,
+        store=services.store,
+        line=services.line,
+        effects=services.effects,
+        skills=lambda: services.skills,
+        max_text_chars=s.max_text_chars,
+        reply_token_window_s=s.reply_token_window_s,
+        loading_after_s=s.loading_after_s,
+    )
+
+
+class WorkerRuntime:
+    def __init__(self, services: Services, concurrency: int | None = None) -> None:
+        self.services = services
+        self.stop_event = threading.Event()
+        processor = build_processor(services)
+        n = concurrency or services.settings.worker_concurrency
+        self.consumers = [Consumer(services.queue, processor) for _ in range(n)]
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self.services.queue.ensure_groups()
+        interval = self.services.queue.lease_ttl_ms / 3000
+        keeper = LeaseKeeper(self.consumers, interval, self.stop_event)
+        keeper.start()
+        self.threads = [keeper]
+        for i, consumer in enumerate(self.consumers):
+            t = threading.Thread(target=consumer.run, args=(self.stop_event,), name=f"consumer-{i}", daemon=True)
+            t.start()
+            self.threads.append(t)
+        log.info("worker started", extra={"consumers": len(self.consumers)})
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        for t in self.threads:
+            t.join(timeout)
+        log.info("worker stopped")
+
+    def run_forever(self) -> None:
+        """Block until SIGTERM/SIGINT; then finish the current turns and release leases."""
+        def _stop(signum, _frame) -> None:
+            log.info("worker stopping", extra={"signal": signum})
+            self.stop_event.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        self.start()
+        self.stop_event.wait()
+        self.stop()
