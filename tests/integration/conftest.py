@@ -1,0 +1,82 @@
+"""A full in-process bot stack on real Redis and PostgreSQL, talking to the LINE emulator."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import pytest
+from werkzeug.serving import make_server
+
+from bot.app import create_app
+from bot.config import load_settings
+from bot.services import Services
+from bot.worker import WorkerRuntime
+from integrations.line.emulator import EmulatorHandle, run_emulator_in_thread
+from integrations.line.webhook_sender import WebhookSender
+
+SECRET = "test-channel-secret"
+TOKEN = "test-channel-access-token"
+
+
+@dataclass
+class Stack:
+    callback_url: str
+    emulator: EmulatorHandle
+    services: Services
+    runtime: WorkerRuntime
+    sender: WebhookSender
+
+    def answers(self, user_id: str) -> list[dict]:
+        return self.emulator.emulator.messages(user_id)
+
+    def wait_answers(self, user_id: str, count: int, timeout: float = 15.0) -> list[dict]:
+        return self.emulator.emulator.wait_for_messages(user_id, timeout=timeout, count=count)
+
+
+def _start_stack(redis_url: str, database_url: str, **overrides) -> Iterator[Stack]:
+    emulator = run_emulator_in_thread(channel_access_token=TOKEN, reply_token_ttl=overrides.pop("reply_token_ttl", 60.0))
+    settings = replace(
+        load_settings(),
+        channel_secret=SECRET,
+        channel_access_token=TOKEN,
+        line_api_base_url=emulator.url,
+        line_data_api_base_url=emulator.url,
+        redis_url=redis_url,
+        database_url=database_url,
+        partitions=8,
+        lease_ttl_ms=2000,
+        dev_line=False,
+        **overrides,
+    )
+    services = Services(settings)
+    app = create_app(settings, services)
+    runtime = WorkerRuntime(services, concurrency=2)
+    runtime.start()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    callback = f"http://127.0.0.1:{server.server_port}/callback"
+    sender = WebhookSender(callback, SECRET, emulator.emulator)
+    stack = Stack(callback, emulator, services, runtime, sender)
+    try:
+        yield stack
+    finally:
+        server.shutdown()
+        runtime.stop()
+        services.close()
+        violations = emulator.emulator.violations
+        emulator.stop()
+    assert violations == [], f"the bot sent requests LINE would reject: {violations}"
+
+
+@pytest.fixture
+def stack(redis_url: str, pg_database: str) -> Iterator[Stack]:
+    yield from _start_stack(redis_url, pg_database)
+
+
+@pytest.fixture
+def short_token_stack(redis_url: str, pg_database: str) -> Iterator[Stack]:
+    """Reply tokens expire after 0.3 s, to exercise the push fallback."""
+    yield from _start_stack(redis_url, pg_database, reply_token_ttl=0.3)
