@@ -47,6 +47,25 @@ class Services:
         return EffectRunner(self.db, salt=self.settings.channel_secret[:8])
 
     @cached_property
+    def nlu(self):
+        """Embedded NLU (trained from nlu_data/, cached); Rasa first when RASA_URL is set."""
+        from bot.nlu.embedded import EmbeddedNlu
+
+        embedded = EmbeddedNlu.load_or_train()
+        if not self.settings.rasa_url:
+            return embedded
+        from bot.nlu.fallback import FallbackNlu
+        from integrations.rasa.client import RasaNlu
+
+        return FallbackNlu(RasaNlu(self.settings.rasa_url), embedded)
+
+    def catalog(self):
+        """The procedure catalog from SQL (filled from the repo file on a fresh database)."""
+        from bot.catalog.service import get_catalog
+
+        return get_catalog(self.db.sessions)
+
+    @cached_property
     def skills(self) -> Skills:
         """The conversation capabilities; each is wired in by its own module."""
         from bot.skills import build_skills

@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.conversation.core import Skills
+from bot.procedure_skill import ProcedureSkill
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 
 def build_skills(services: Services) -> Skills:
-    return Skills()
+    skills = Skills()
+    catalog = services.catalog()  # loaded once per process; a reload comes with the staff console
+    ProcedureSkill(parse=services.nlu.parse, catalog=lambda: catalog).register(skills)
+    return skills

@@ -38,6 +38,7 @@ class WorkerRuntime:
 
     def start(self) -> None:
         self.services.queue.ensure_groups()
+        _ = self.services.skills  # load NLU and catalog now, not on a resident's first message
         interval = self.services.queue.lease_ttl_ms / 3000
         keeper = LeaseKeeper(self.consumers, interval, self.stop_event)
         keeper.start()

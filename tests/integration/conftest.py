@@ -35,7 +35,15 @@ class Stack:
         return self.emulator.emulator.wait_for_messages(user_id, timeout=timeout, count=count)
 
 
-def _start_stack(redis_url: str, database_url: str, **overrides) -> Iterator[Stack]:
+@pytest.fixture(scope="session")
+def shared_nlu():
+    """One trained embedded NLU for the whole session (training is the slow part of a stack)."""
+    from bot.nlu.embedded import EmbeddedNlu
+
+    return EmbeddedNlu.load_or_train()
+
+
+def _start_stack(redis_url: str, database_url: str, nlu=None, **overrides) -> Iterator[Stack]:
     emulator = run_emulator_in_thread(channel_access_token=TOKEN, reply_token_ttl=overrides.pop("reply_token_ttl", 60.0))
     settings = replace(
         load_settings(),
@@ -51,6 +59,8 @@ def _start_stack(redis_url: str, database_url: str, **overrides) -> Iterator[Sta
         **overrides,
     )
     services = Services(settings)
+    if nlu is not None:
+        services.__dict__["nlu"] = nlu  # pre-fill the cached property
     app = create_app(settings, services)
     runtime = WorkerRuntime(services, concurrency=2)
     runtime.start()
@@ -72,11 +82,11 @@ def _start_stack(redis_url: str, database_url: str, **overrides) -> Iterator[Sta
 
 
 @pytest.fixture
-def stack(redis_url: str, pg_database: str) -> Iterator[Stack]:
-    yield from _start_stack(redis_url, pg_database)
+def stack(redis_url: str, pg_database: str, shared_nlu) -> Iterator[Stack]:
+    yield from _start_stack(redis_url, pg_database, shared_nlu)
 
 
 @pytest.fixture
-def short_token_stack(redis_url: str, pg_database: str) -> Iterator[Stack]:
+def short_token_stack(redis_url: str, pg_database: str, shared_nlu) -> Iterator[Stack]:
     """Reply tokens expire after 0.3 s, to exercise the push fallback."""
-    yield from _start_stack(redis_url, pg_database, reply_token_ttl=0.3)
+    yield from _start_stack(redis_url, pg_database, shared_nlu, reply_token_ttl=0.3)

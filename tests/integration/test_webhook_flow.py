@@ -120,3 +120,24 @@ def test_oversized_body_gets_413(stack) -> None:
     body = b'{"events": [' + b" " * (2 * 1024 * 1024) + b"]}"
     resp = requests.post(stack.callback_url, data=body, headers={"X-Line-Signature": "x"}, timeout=10)
     assert resp.status_code == 413
+
+
+def test_free_text_finds_a_procedure_and_its_buttons_work(stack) -> None:
+    stack.sender.text(USER, "古いソファを捨てたいんだけど")
+    card = stack.wait_answers(USER, 1)[0]["message"]
+    assert card["type"] == "flex"
+    assert "粗大ごみ" in card["altText"]
+    stack.sender.text(USER, "住民票の写しがほしい")
+    card = stack.wait_answers(USER, 2)[1]["message"]
+    assert "住民票" in card["altText"]
+    footer = json.dumps(card["contents"].get("footer", {}), ensure_ascii=False)
+    assert "action=handoff&proc=juminhyo_copy" in footer
+    stack.sender.postback(USER, "action=handoff&proc=juminhyo_copy")
+    handoff = stack.wait_answers(USER, 3)[2]["message"]
+    assert "マイナンバーカード" in json.dumps(handoff, ensure_ascii=False)
+
+
+def test_out_of_scope_text_offers_the_portal_search(stack) -> None:
+    stack.sender.text(USER, "明日の天気はどうかな")
+    answer = stack.wait_answers(USER, 1)[0]["message"]
+    assert "e-KAWASAKI" in json.dumps(answer, ensure_ascii=False)
