@@ -271,13 +271,10 @@ class ChatSession:
                 self.send_image(parts[1])
         elif line.startswith("/"):
             self.output_fn("そのコマンドはありません。/help で一覧を表示します。")
-        elif line.isdigit() and self.choices:
-            number = int(line)
-            if 1 <= number <= len(self.choices):
-                self.choose(number)
-            else:
-                self.output_fn(f"1 から {len(self.choices)} の番号を入力してください。")
+        elif line.isdigit() and self.choices and 1 <= int(line) <= len(self.choices) and len(line) <= 2:
+            self.choose(int(line))
         else:
+            # Anything else, including longer numbers such as a postal code, is an answer in text.
             self.send_text(line)
         return True
 

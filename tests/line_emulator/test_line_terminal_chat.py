@@ -100,10 +100,11 @@ def test_flex_buttons_commands_and_bad_input(emu: EmulatorHandle, fake_bot: tupl
     assert bot.reply_errors == []
 
 
-def test_choice_number_out_of_range(emu: EmulatorHandle, fake_bot: tuple[FakeBot, str]) -> None:
+def test_numbers_outside_the_choices_are_sent_as_text(emu: EmulatorHandle, fake_bot: tuple[FakeBot, str]) -> None:
+    # A postal code or a quantity typed while choices are shown is an answer, not a choice.
     _, callback_url = fake_bot
-    output, _ = _chat(emu, callback_url, ["こんにちは", "7"])
-    assert "1 から 5 の番号を入力してください。" in output
+    output, _ = _chat(emu, callback_url, ["こんにちは", "2100004"])
+    assert "ボット: 「2100004」を受け付けました。" in output
 
 
 def test_render_message_covers_templates() -> None:
