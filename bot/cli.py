@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 
 # Sub-commands that live next to the capability they drive, imported only when used.
 LAZY_COMMANDS = {
-    "route": "bot.routing.cli:route",
-    "nlu": "bot.nlu.cli:nlu",
+    "route": "bot.routing.cli:route_command",
+    "nlu": "bot.nlu.cli:nlu_group",
     "catalog": "bot.catalog.cli:catalog",
     "dialogs": "bot.forms.cli:dialogs",
     "rasa": "integrations.rasa.cli:rasa",

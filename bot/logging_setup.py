@@ -32,9 +32,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False, default=str)
 
 
-def setup_logging(level: str | None = None, stream=None) -> None:
+def setup_logging(level: str | None = None, stream=None, *, keep_existing: bool = False) -> None:
     level = level or os.environ.get("LOG_LEVEL", "INFO")
     root = logging.getLogger()
+    if keep_existing and any(getattr(h, "_kb", False) for h in root.handlers):
+        return
     for handler in list(root.handlers):
         if getattr(handler, "_kb", False):
             root.removeHandler(handler)

@@ -66,6 +66,22 @@ class Services:
         return get_catalog(self.db.sessions)
 
     @cached_property
+    def scripts(self):
+        """Dialog scripts from dialogs/, reloaded when edited; versions kept in SQL."""
+        from bot.config import PROJECT_ROOT
+        from bot.forms.registry import ScriptRegistry
+        from bot.forms.snapshots import SqlSnapshotStore
+
+        return ScriptRegistry(PROJECT_ROOT / "dialogs", SqlSnapshotStore(self.db))
+
+    @cached_property
+    def submissions(self):
+        from bot.submissions.crypto import load_cipher
+        from bot.submissions.store import SubmissionStore
+
+        return SubmissionStore(self.db, load_cipher(self.settings.var_dir), salt=self.settings.channel_secret[:8])
+
+    @cached_property
     def skills(self) -> Skills:
         """The conversation capabilities; each is wired in by its own module."""
         from bot.skills import build_skills

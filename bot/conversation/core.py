@@ -34,11 +34,9 @@ class FormSkill(Protocol):
 
     def active(self, session: dict) -> bool: ...
 
+    def wants(self, session: dict, postback_data: str | None) -> bool: ...
+
     def step(self, session: dict, incoming: Incoming, ctx: TurnContext) -> TurnResult: ...
-
-    def cancel(self, session: dict, ctx: TurnContext) -> TurnResult: ...
-
-    def help(self, session: dict, ctx: TurnContext) -> TurnResult: ...
 
     def offer_resume(self, session: dict, formsave: dict, ctx: TurnContext) -> TurnResult | None: ...
 
@@ -105,34 +103,31 @@ def handle_turn(session: dict, incoming: Incoming, ctx: TurnContext) -> TurnResu
         if len(raw) > ctx.max_text_chars:
             return TurnResult(session, [text(texts.too_long(ctx.max_text_chars))])
         command = normalize_command(raw)
-        if command in HELP_WORDS:
-            if in_form and forms:
-                return forms.help(session, ctx)
-            return TurnResult(session, help_messages())
         if command in RESTART_WORDS:
+            # Abandons any form too (nothing is stored).
             return TurnResult(session={}, messages=[text(texts.RESTARTED, greeting()[0]["quickReply"]["items"])],
                               formsave=False)
-        if command in CANCEL_WORDS:
-            if in_form and forms:
-                return forms.cancel(session, ctx)
-            return TurnResult(session={}, messages=[text(texts.NOTHING_TO_CANCEL)])
         if in_form and forms:
-            return forms.step(session, incoming, ctx)
+            return forms.step(session, incoming, ctx)  # the form handles ヘルプ, やめる and 戻る itself
+        if command in HELP_WORDS:
+            return TurnResult(session, help_messages())
+        if command in CANCEL_WORDS:
+            return TurnResult(session={}, messages=[text(texts.NOTHING_TO_CANCEL)], formsave=False)
+        answer = ctx.skills.find(session, incoming, ctx) if ctx.skills.find else TurnResult(session, help_messages())
         if not session and ctx.formsave and forms:
             offered = forms.offer_resume(session, ctx.formsave, ctx)
             if offered is not None:
-                return offered
-        if ctx.skills.find is not None:
-            return ctx.skills.find(session, incoming, ctx)
-        return TurnResult(session, help_messages())
+                # Answer what was asked, and offer to finish the form left unfinished earlier.
+                return TurnResult(offered.session, (answer.messages[:3] + offered.messages)[:5], answer.effects)
+        return answer
 
     if kind == "postback":
+        if forms and forms.wants(session, incoming.postback_data):
+            return forms.step(session, incoming, ctx)
         data = parse_postback(incoming.postback_data)
         handler = ctx.skills.postbacks.get(data.get("action", ""))
         if handler is not None:
             return handler(session, data, incoming, ctx)
-        if in_form and forms:
-            return forms.step(session, incoming, ctx)
         # A stale button (e.g. from an old message): show what the bot can do.
         return TurnResult(session, help_messages())
 

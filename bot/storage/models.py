@@ -43,4 +43,5 @@ class ScriptSnapshot(Base):
 
 def all_models() -> None:
     """Import every module that defines models (for Alembic and create_all)."""
-    import bot.catalog.models  # noqa: F401
+    import bot.catalog.models
+    import bot.submissions.models  # noqa: F401

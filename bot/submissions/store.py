@@ -1,0 +1,110 @@
+"""Store a chat-form application exactly once and notify the owning section."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from cryptography.fernet import MultiFernet
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from bot.logging_setup import user_hash
+from bot.storage.db import Database
+from bot.storage.models import utcnow
+from bot.submissions.crypto import encrypt_json
+from bot.submissions.models import Submission
+
+log = logging.getLogger(__name__)
+JST = ZoneInfo("Asia/Tokyo")
+# Crockford base32 without I, L, O, U: easy to read out on the phone.
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_receipt_no(now: datetime) -> str:
+    """e.g. KW-261124-7F3K9Q: date for staff, 30 random bits against guessing."""
+    tail = "".join(secrets.choice(_ALPHABET) for _ in range(6))
+    return f"KW-{now.astimezone(JST):%y%m%d}-{tail}"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSubmission:
+    receipt_no: str
+    created: bool  # False when this instance was already stored (a re-run or a double tap)
+
+
+class SubmissionStore:
+    def __init__(self, db: Database, cipher: MultiFernet, *, salt: str = "") -> None:
+        self.db = db
+        self.cipher = cipher
+        self.salt = salt
+
+    def store(self, submit, *, user_id: str) -> StoredSubmission:
+        """Insert once per form instance (`submit` is a bot.forms.effects.SubmitForm)."""
+        personal = {k: v for k, v in submit.answers.items() if k in set(submit.personal_fields)}
+        public = {k: v for k, v in submit.answers.items() if k not in set(submit.personal_fields)}
+        row = {
+            "id": submit.instance_id,
+            "procedure_id": submit.procedure_id,
+            "script_id": submit.script_id,
+            "script_version": str(submit.script_version),
+            "script_hash": submit.script_hash,
+            "status": "受付",
+            "user_id_enc": self.cipher.encrypt(user_id.encode()).decode(),
+            "user_hash": user_hash(user_id, self.salt),
+            "answers": public,
+            "personal_enc": encrypt_json(self.cipher, personal) if personal else "",
+            "summary_enc": encrypt_json(self.cipher, {"rows": [list(r) for r in submit.summary]}),
+            "notify": dict(submit.notify or {}),
+            "created_at": utcnow(),
+            "updated_at": utcnow(),
+        }
+        insert = postgresql.insert if self.db.engine.dialect.name == "postgresql" else sqlite.insert
+        for _ in range(5):  # a receipt-number collision (1 in 10^9) just draws again
+            row["receipt_no"] = new_receipt_no(row["created_at"])
+            stmt = insert(Submission).values(**row).on_conflict_do_nothing(index_elements=["id"])
+            try:
+                with self.db.session() as s:
+                    created = s.execute(stmt).rowcount == 1
+                    receipt = s.execute(select(Submission.receipt_no).where(Submission.id == submit.instance_id)
+                                        ).scalar_one()
+            except IntegrityError:
+                continue
+            if created:
+                log.info("submission stored", extra={"receipt_no": receipt, "procedure": submit.procedure_id})
+            return StoredSubmission(receipt, created)
+        raise RuntimeError("could not allocate a receipt number")
+
+    def pending_notifications(self, limit: int = 50) -> list[Submission]:
+        with self.db.session() as s:
+            return list(s.scalars(select(Submission).where(Submission.notified_at.is_(None))
+                                  .order_by(Submission.created_at).limit(limit)))
+
+    def mark_notified(self, submission_id: str) -> None:
+        with self.db.session() as s:
+            s.execute(update(Submission).where(Submission.id == submission_id).values(notified_at=utcnow()))
+
+
+class LogNotifier:
+    """Tells the owning section through the log (no personal data). Mail plugs in the same way."""
+
+    def __call__(self, sub: Submission) -> None:
+        log.info("new application for the section", extra={
+            "receipt_no": sub.receipt_no, "procedure": sub.procedure_id, "notify": sub.notify,
+        })
+
+
+def notify_pending(store: SubmissionStore, notifiers: dict[str, object]) -> int:
+    """At-least-once notification: a crash between insert and notice is caught up on the next call."""
+    sent = 0
+    for sub in store.pending_notifications():
+        kind = str((sub.notify or {}).get("kind", "log"))
+        notifier = notifiers.get(kind) or notifiers["log"]
+        notifier(sub)  # type: ignore[operator]
+        store.mark_notified(sub.id)
+        sent += 1
+    return sent
