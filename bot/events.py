@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from linebot.v3.webhooks import (
     AudioMessageContent,
@@ -59,7 +59,7 @@ def _message_incoming(event: MessageEvent, user_id: str, event_id: str, ts: int)
     return Incoming(kind="other", message_id=getattr(msg, "id", None), **common)
 
 
-def parse_event(raw: dict) -> ParsedEvent:
+def parse_event(raw: dict, redacted: list[str] | tuple[str, ...] = ()) -> ParsedEvent:
     """Never raises: a malformed or unknown event becomes a ParsedEvent without `incoming`."""
     raw = raw if isinstance(raw, dict) else {}
     event_id = str(raw.get("webhookEventId") or "")
@@ -81,6 +81,8 @@ def parse_event(raw: dict) -> ParsedEvent:
     incoming: Incoming | None
     if isinstance(event, MessageEvent):
         incoming = _message_incoming(event, user_id, event_id, ts)
+        if redacted and incoming.kind == "text":
+            incoming = replace(incoming, redacted=tuple(str(r) for r in redacted))
     elif isinstance(event, PostbackEvent):
         params = {k: str(v) for k, v in (event.postback.params or {}).items() if v is not None}
         incoming = Incoming(kind="postback", postback_data=event.postback.data, postback_params=params, **common)

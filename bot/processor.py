@@ -57,7 +57,7 @@ class TurnProcessor:
         self.clock = clock
 
     def __call__(self, delivery: Delivery) -> None:
-        parsed = parse_event(delivery.payload.get("event"))
+        parsed = parse_event(delivery.payload.get("event"), delivery.payload.get("redacted") or ())
         extra = {
             "event_id": parsed.event_id,
             "event_type": parsed.event_type,

@@ -11,6 +11,7 @@ import redis
 from flask import Blueprint, current_app, jsonify, request
 from linebot.v3.webhook import SignatureValidator
 
+from bot.privacy import redact_sensitive
 from bot.queue import QueueItem
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,17 @@ def _dedup_key(event: dict) -> str:
     return "h:" + hashlib.sha256(json.dumps(event, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def _redact(event: dict) -> tuple[str, ...]:
+    message = event.get("message")
+    if not (isinstance(message, dict) and message.get("type") == "text" and isinstance(message.get("text"), str)):
+        return ()
+    cleaned, kinds = redact_sensitive(message["text"])
+    if kinds:
+        message["text"] = cleaned
+        log.warning("sensitive number removed from a message", extra={"kinds": list(kinds)})
+    return kinds
+
+
 @bp.post("/callback")
 def callback():
     services = current_app.extensions["kb.services"]
@@ -62,11 +74,15 @@ def callback():
         return _error(400, "body is not a webhook request")
     destination = payload.get("destination") if isinstance(payload.get("destination"), str) else None
     received = int(time.time() * 1000)
-    items = [
-        QueueItem(_dedup_key(ev), _partition_key(ev), {"event": ev, "destination": destination, "received_ms": received})
-        for ev in payload.get("events") or []
-        if isinstance(ev, dict)
-    ]
+    items = []
+    for ev in payload.get("events") or []:
+        if not isinstance(ev, dict):
+            continue
+        item = {"event": ev, "destination": destination, "received_ms": received}
+        kinds = _redact(ev)  # before the event is hashed, queued or logged
+        if kinds:
+            item["redacted"] = list(kinds)
+        items.append(QueueItem(_dedup_key(ev), _partition_key(ev), item))
     if not items:
         return "", 200  # LINE's "Verify" request has no events
     accepted = _enqueue_with_retry(services.queue, items)

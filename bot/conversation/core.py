@@ -76,6 +76,17 @@ def help_messages() -> list[dict]:
     return [text(texts.HELP, [qr_message(lbl, send) for lbl, send in texts.COMMON_CHOICES[:-1]])]
 
 
+def sensitive_number_messages(in_form: bool) -> list[dict]:
+    """Never echo the number; say why, and where My Number procedures are done instead."""
+    body = texts.SENSITIVE_NUMBER + ("\n" + texts.SENSITIVE_IN_FORM if in_form else "")
+    return [{
+        "type": "template",
+        "altText": "マイナンバーやカードの番号は送らないでください",
+        "template": {"type": "buttons", "text": "番号は保存せずに消しました。",
+                     "actions": [{"type": "uri", "label": "ぴったりサービスを開く", "uri": texts.PITTARI_URL}]},
+    }, text(body)][::-1]
+
+
 def parse_postback(data: str | None) -> dict[str, str]:
     if not data:
         return {}
@@ -97,6 +108,8 @@ def handle_turn(session: dict, incoming: Incoming, ctx: TurnContext) -> TurnResu
         return TurnResult(session=None, formsave=False)
 
     if kind == "text":
+        if incoming.redacted:
+            return TurnResult(session, sensitive_number_messages(in_form))
         raw = incoming.text or ""
         if not raw.strip():
             return TurnResult(session, [text(texts.EMPTY_TEXT)])

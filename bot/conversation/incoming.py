@@ -47,3 +47,5 @@ class Incoming:
     message_id: str | None = None
     # Reference to content the shell already downloaded and stored (image slots).
     content_ref: str | None = None
+    # Sensitive numbers removed from the text before it was queued ("mynumber", "card").
+    redacted: tuple[str, ...] = ()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -90,3 +92,68 @@ def stack(redis_url: str, pg_database: str, shared_nlu) -> Iterator[Stack]:
 def short_token_stack(redis_url: str, pg_database: str, shared_nlu) -> Iterator[Stack]:
     """Reply tokens expire after 0.3 s, to exercise the push fallback."""
     yield from _start_stack(redis_url, pg_database, shared_nlu, reply_token_ttl=0.3)
+
+
+def _actions(messages: list[dict]) -> list[dict]:
+    """Every tappable action in the messages (quick replies, template and Flex buttons)."""
+    found: list[dict] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            action = node.get("action")
+            if isinstance(action, dict) and "label" in action:
+                found.append(action)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(messages)
+    return found
+
+
+class Resident:
+    def __init__(self, stack, user_id: str) -> None:
+        self.stack = stack
+        self.user_id = user_id
+        self.last: list[dict] = []
+
+    def _wait(self, event: dict, timeout: float = 15.0) -> list[dict]:
+        event_id = event["webhookEventId"]
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            got = [r["message"] for r in self.stack.answers(self.user_id) if r["webhookEventId"] == event_id]
+            if got:
+                self.last = got
+                return got
+            time.sleep(0.02)
+        raise AssertionError(f"no answer to {event.get('message') or event.get('postback')}")
+
+    def say(self, words: str) -> list[dict]:
+        event = self.stack.sender.events.text(self.user_id, words)
+        assert self.stack.sender.send([event]).status_code == 200
+        return self._wait(event)
+
+    def press(self, label: str) -> list[dict]:
+        action = next((a for a in _actions(self.last) if a["label"] == label), None)
+        assert action is not None, f"no button {label!r} in {[a['label'] for a in _actions(self.last)]}"
+        if action["type"] == "message":
+            return self.say(action["text"])
+        event = self.stack.sender.events.postback(self.user_id, action["data"])
+        self.last_event = event
+        assert self.stack.sender.send([event]).status_code == 200
+        return self._wait(event)
+
+    def labels(self) -> list[str]:
+        return [a["label"] for a in _actions(self.last)]
+
+    def text_of(self) -> str:
+        return json.dumps(self.last, ensure_ascii=False)
+
+
+
+@pytest.fixture
+def resident(stack):
+    """Chat as a resident: `r = resident(USER); r.say("..."); r.press("label"); r.text_of()`."""
+    return lambda user_id: Resident(stack, user_id)

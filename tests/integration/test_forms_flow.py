@@ -12,62 +12,7 @@ from bot.submissions.models import Submission
 USER = "U" + "f0" * 16
 
 
-def _actions(messages: list[dict]) -> list[dict]:
-    """Every tappable action in the messages (quick replies, template and Flex buttons)."""
-    found: list[dict] = []
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            action = node.get("action")
-            if isinstance(action, dict) and "label" in action:
-                found.append(action)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(messages)
-    return found
-
-
-class Resident:
-    def __init__(self, stack, user_id: str = USER) -> None:
-        self.stack = stack
-        self.user_id = user_id
-        self.last: list[dict] = []
-
-    def _wait(self, event: dict, timeout: float = 15.0) -> list[dict]:
-        event_id = event["webhookEventId"]
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            got = [r["message"] for r in self.stack.answers(self.user_id) if r["webhookEventId"] == event_id]
-            if got:
-                self.last = got
-                return got
-            time.sleep(0.02)
-        raise AssertionError(f"no answer to {event.get('message') or event.get('postback')}")
-
-    def say(self, words: str) -> list[dict]:
-        event = self.stack.sender.events.text(self.user_id, words)
-        assert self.stack.sender.send([event]).status_code == 200
-        return self._wait(event)
-
-    def press(self, label: str) -> list[dict]:
-        action = next((a for a in _actions(self.last) if a["label"] == label), None)
-        assert action is not None, f"no button {label!r} in {[a['label'] for a in _actions(self.last)]}"
-        if action["type"] == "message":
-            return self.say(action["text"])
-        event = self.stack.sender.events.postback(self.user_id, action["data"])
-        self.last_event = event
-        assert self.stack.sender.send([event]).status_code == 200
-        return self._wait(event)
-
-    def text_of(self) -> str:
-        return json.dumps(self.last, ensure_ascii=False)
-
-
-def _fill_sodaigomi(r: Resident) -> None:
+def _fill_sodaigomi(r) -> None:
     r.say("ソファを捨てたい")
     r.press("このLINEで申し込む")
     assert "出したいもの" in r.text_of()
@@ -93,8 +38,8 @@ def _submissions(stack) -> int:
         return s.scalar(select(func.count()).select_from(Submission))
 
 
-def test_sodaigomi_form_to_a_receipt_stored_once_with_personal_data_encrypted(stack) -> None:
-    r = Resident(stack)
+def test_sodaigomi_form_to_a_receipt_stored_once_with_personal_data_encrypted(stack, resident) -> None:
+    r = resident(USER)
     before = _submissions(stack)
     _fill_sodaigomi(r)
     confirmation = r.last
@@ -115,21 +60,21 @@ def test_sodaigomi_form_to_a_receipt_stored_once_with_personal_data_encrypted(st
     assert raw["status"] == "受付" and raw["procedure_id"] == "sodaigomi"
 
 
-def test_cancel_stores_nothing(stack) -> None:
+def test_cancel_stores_nothing(stack, resident) -> None:
     before = _submissions(stack)
-    r = Resident(stack)
+    r = resident(USER)
     r.say("粗大ごみを出したい")
     r.press("このLINEで申し込む")
     r.say("タンス1つ")
     r.say("やめる")
-    if any(a["label"] == "はい" for a in _actions(r.last)):  # the engine asks to confirm
+    if "はい" in r.labels():  # the engine asks to confirm
         r.press("はい")
     assert "中止" in r.text_of() or "やめ" in r.text_of()
     assert _submissions(stack) == before
 
 
-def test_question_in_the_middle_of_a_form_is_answered_then_resumed(stack) -> None:
-    r = Resident(stack)
+def test_question_in_the_middle_of_a_form_is_answered_then_resumed(stack, resident) -> None:
+    r = resident(USER)
     r.say("粗大ごみを出したい")
     r.press("このLINEで申し込む")
     r.say("ソファ1つ")
@@ -139,8 +84,8 @@ def test_question_in_the_middle_of_a_form_is_answered_then_resumed(stack) -> Non
     assert "郵便番号" in r.text_of()
 
 
-def test_expired_session_can_be_resumed(stack) -> None:
-    r = Resident(stack)
+def test_expired_session_can_be_resumed(stack, resident) -> None:
+    r = resident(USER)
     r.say("粗大ごみを出したい")
     r.press("このLINEで申し込む")
     r.say("ソファ1つ")
