@@ -1,0 +1,119 @@
+"""In-memory catalog: lookup by id / name and a keyword search index.
+
+The search index makes every procedure reachable, including the ~2,600 of the city's full list
+that have no NLU training examples: TF-IDF over character 2-3-grams (plus single kanji) of the
+folded name, keywords, category and description; queries are reduced to their content words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from bot.catalog.schema import ProcedureRecord
+from bot.nlu.normalize import content_text, fold, reading
+
+_KANJI_RE = re.compile(r"[\u4e00-\u9fff々]")
+# Longer text adds nothing to a keyword search but costs time.
+MAX_QUERY_CHARS = 120
+
+
+def _grams(text: str) -> list[str]:
+    out: list[str] = []
+    for piece in text.split():
+        n = len(piece)
+        out.extend(ch for ch in piece if _KANJI_RE.match(ch))
+        out.extend(piece[i : i + 2] for i in range(n - 1))
+        out.extend(piece[i : i + 3] for i in range(n - 2))
+    return out
+
+
+def _doc_text(p: ProcedureRecord) -> str:
+    # Name and keywords count twice: they are what residents type.
+    parts = [p.name, p.name, *p.keywords, *p.keywords, p.category, p.description]
+    text = " ".join(fold(x).replace(" ", "") for x in parts if x)
+    # Readings of name and keywords, so kana-only queries (じゅうみんひょう) find kanji names.
+    return text + " " + " ".join(reading(x) for x in [p.name, *p.keywords] if x)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    procedure: ProcedureRecord
+    score: float
+
+
+class Catalog:
+    def __init__(self, procedures: Iterable[ProcedureRecord], version: str = "") -> None:
+        self.procedures: list[ProcedureRecord] = sorted(procedures, key=lambda p: p.id)
+        self.version = version
+        self._by_id = {p.id: p for p in self.procedures}
+        self._pos = {p.id: i for i, p in enumerate(self.procedures)}
+        self._by_name: dict[str, ProcedureRecord] = {}
+        for p in self.procedures:
+            self._by_name.setdefault(fold(p.name).replace(" ", ""), p)
+        self._build_index()
+
+    def __len__(self) -> int:
+        return len(self.procedures)
+
+    def __contains__(self, pid: object) -> bool:
+        return pid in self._by_id
+
+    def get(self, pid: str) -> ProcedureRecord | None:
+        return self._by_id.get(pid)
+
+    def by_name(self, name: str) -> ProcedureRecord | None:
+        """Exact official name, tolerant of width, kana and a trailing ※."""
+        return self._by_name.get(fold((name or "").rstrip("※")).replace(" ", ""))
+
+    # ------------------------------------------------------------------ search
+    def _build_index(self) -> None:
+        self._vec = TfidfVectorizer(analyzer=_grams, sublinear_tf=True, lowercase=False)
+        if not self.procedures:
+            self._vocab: dict[str, int] = {}
+            self._idf = np.empty(0)
+            self._term_docs = sp.csr_matrix((0, 0))
+            return
+        x = self._vec.fit_transform([_doc_text(p) for p in self.procedures])
+        self._vocab = dict(self._vec.vocabulary_)
+        self._idf = self._vec.idf_.astype(np.float64)
+        self._term_docs = sp.csr_matrix(x.T)  # term-major: a query touches only its own terms
+
+    def search(self, text: str, k: int = 5) -> list[SearchHit]:
+        """Best-matching procedures for free text, cosine similarity in [0, 1], best first."""
+        if not self.procedures or not text:
+            return []
+        text = text[:MAX_QUERY_CHARS]
+        exact = self.by_name(text)
+        query = content_text(text) or fold(text)
+        read = reading(text)
+        if read and read != query:
+            query = f"{query} {read}"
+        counts: dict[int, int] = {}
+        for g in _grams(query):
+            j = self._vocab.get(g)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        hits: dict[int, float] = {}
+        if counts:
+            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            val = (1.0 + np.log(tf)) * self._idf[idx]
+            val /= np.sqrt(val @ val)
+            m = self._term_docs
+            starts, ends = m.indptr[idx], m.indptr[idx + 1]
+            docs = np.concatenate([m.indices[s:e] for s, e in zip(starts, ends, strict=True)])
+            weights = np.concatenate([m.data[s:e] * v for s, e, v in zip(starts, ends, val, strict=True)])
+            if len(docs):
+                scores = np.bincount(docs, weights=weights, minlength=len(self.procedures))
+                top = np.argpartition(-scores, min(k, len(scores) - 1))[: k + 1]
+                hits = {int(i): float(scores[i]) for i in top if scores[i] > 0}
+        if exact is not None:
+            hits[self._pos[exact.id]] = 1.0
+        ranked = sorted(hits.items(), key=lambda kv: (-kv[1], self.procedures[kv[0]].id))[:k]
+        return [SearchHit(self.procedures[i], min(1.0, s)) for i, s in ranked]

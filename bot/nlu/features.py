@@ -1,0 +1,194 @@
+"""Turn a text into the sparse feature vector the embedded NLU classifies.
+
+Features (all on normalized text, see normalize.py):
+- TF-IDF of character 1-3-grams of the folded text (robust to typos, kana/kanji mix, conjugation),
+- TF-IDF of Sudachi normalized-form unigrams + bigrams (捨てたい ≈ 捨てる),
+- synonym expansion (a variant found in the text adds its canonical value) and marker tokens for
+  lookup-table and regex hits (`ソファ` -> `@lookup:bulky_item`), so one example teaches a whole list.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from bot.nlu.data import NluData
+from bot.nlu.normalize import analyze, fold, fold_normalized, normalize
+
+# Longer messages are cut before NLU: intent is in the first sentences, and latency must stay flat.
+MAX_CHARS = 120
+_KANA_ONLY_RE = re.compile(r"^[ぁ-ゖ]+$")
+
+
+def _identity(doc: list[str]) -> list[str]:
+    return doc
+
+
+@dataclass
+class Expander:
+    """Substring matcher for synonyms and lookup elements (folded), O(len(text) * distinct lengths)."""
+
+    table: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # first character -> keys starting with it, longest first
+    by_first: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    regexes: tuple[tuple[str, re.Pattern[str]], ...] = ()
+
+    @classmethod
+    def from_data(cls, data: NluData) -> Expander:
+        table: dict[str, set[str]] = {}
+
+        def add(key: str, value: str) -> None:
+            key = fold(key).replace(" ", "")
+            # One hiragana character (e.g. "き") would match everywhere.
+            if not key or (len(key) < 2 and _KANA_ONLY_RE.match(key)):
+                return
+            table.setdefault(key, set()).add(value)
+
+        for canonical, variants in data.synonyms.items():
+            canon = fold(canonical).replace(" ", "")
+            for v in variants:
+                add(v, "=" + canon)
+        for name, elements in data.lookups.items():
+            for el in elements:
+                add(el, "@lookup:" + name)
+        regexes = []
+        for name, patterns in data.regexes.items():
+            for pat in patterns:
+                try:
+                    regexes.append((name, re.compile(pat)))
+                except re.error:
+                    continue  # a bad pattern must not stop the bot; Rasa would reject it at train
+        by_first: dict[str, list[str]] = {}
+        for key in table:
+            by_first.setdefault(key[0], []).append(key)
+        return cls(
+            table={k: tuple(sorted(v)) for k, v in table.items()},
+            by_first={c: tuple(sorted(keys, key=len, reverse=True)) for c, keys in by_first.items()},
+            regexes=tuple(regexes),
+        )
+
+    def expand(self, norm: str, folded: str) -> tuple[list[str], list[str]]:
+        """(canonical synonym strings found, marker tokens found)."""
+        canon: list[str] = []
+        markers: list[str] = []
+        if self.table:
+            compact = folded.replace(" ", "")
+            seen: set[str] = set()
+            by_first, table = self.by_first, self.table
+            for i, ch in enumerate(compact):
+                for key in by_first.get(ch, ()):
+                    if compact.startswith(key, i):
+                        for value in table[key]:
+                            if value not in seen:
+                                seen.add(value)
+                                (canon if value[0] == "=" else markers).append(value)
+        canon = [c[1:] for c in canon]
+        for name, pattern in self.regexes:
+            if pattern.search(norm):
+                markers.append("@regex:" + name)
+        return canon, markers
+
+
+@dataclass
+class Prepared:
+    char_text: str
+    words: list[str]
+
+
+def prepare_text(text: str, expander: Expander, split_mode: str | None) -> Prepared:
+    """The two views the vectorizers read: folded chars (+ synonyms, reading) and word n-grams."""
+    norm = normalize((text or "")[:MAX_CHARS])
+    folded = fold_normalized(norm)
+    canon, markers = expander.expand(norm, folded)
+    toks = analyze(norm, split_mode, normalized=True)
+    words = [t[1] for t in toks if t[2]]
+    for c in canon:
+        words.extend(t[1] for t in analyze(c, split_mode) if t[2])
+    grams = words + [f"{a}_{b}" for a, b in itertools.pairwise(words)] + markers
+    # The reading lets kana-only input (じゅうみんひょう) meet kanji examples (住民票).
+    read = fold("".join(t[3] or t[0] for t in toks if t[2]))
+    char_text = " ".join([folded, *canon, read]) if read != folded else " ".join([folded, *canon])
+    return Prepared(char_text=char_text, words=grams)
+
+
+class Featurizer:
+    def __init__(self, data: NluData, split_mode: str | None = None) -> None:
+        self.expander = Expander.from_data(data)
+        self.split_mode = split_mode
+        self.char_vec = TfidfVectorizer(
+            analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1, lowercase=False
+        )
+        self.word_vec = TfidfVectorizer(
+            analyzer=_identity, sublinear_tf=True, min_df=1, lowercase=False
+        )
+        self.word_weight = 1.0
+
+    def prepare(self, text: str) -> Prepared:
+        return prepare_text(text, self.expander, self.split_mode)
+
+    def fit_transform(self, texts: list[str], prepared: list[Prepared] | None = None) -> sp.csr_matrix:
+        prepared = prepared if prepared is not None else [self.prepare(t) for t in texts]
+        xc = self.char_vec.fit_transform([p.char_text for p in prepared])
+        xw = self.word_vec.fit_transform([p.words for p in prepared])
+        return self._combine(xc, xw)
+
+    def transform(self, texts: list[str], prepared: list[Prepared] | None = None) -> sp.csr_matrix:
+        prepared = prepared if prepared is not None else [self.prepare(t) for t in texts]
+        xc = self.char_vec.transform([p.char_text for p in prepared])
+        xw = self.word_vec.transform([p.words for p in prepared])
+        return self._combine(xc, xw)
+
+    def compile(self) -> FastVectorizer:
+        """Inference-only copy without sklearn's per-call validation overhead (~1 ms)."""
+        return FastVectorizer(self)
+
+    def _combine(self, xc: sp.csr_matrix, xw: sp.csr_matrix) -> sp.csr_matrix:
+        x = sp.hstack([xc, xw * self.word_weight], format="csr")
+        # Re-normalize so cosine novelty scores are comparable across texts.
+        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sp.csr_matrix(x.multiply(1.0 / norms[:, None]))
+
+
+class FastVectorizer:
+    """Same vectors as `Featurizer.transform` for one text, as (indices, values) numpy arrays."""
+
+    def __init__(self, fz: Featurizer) -> None:
+        # No reference to `fz`: the sklearn vectorizers are dropped after training to save memory.
+        self.expander = fz.expander
+        self.split_mode = fz.split_mode
+        self.char_analyzer = fz.char_vec.build_analyzer()
+        self.char_vocab: dict[str, int] = dict(fz.char_vec.vocabulary_)
+        self.char_idf = fz.char_vec.idf_.astype(np.float64)
+        self.word_vocab: dict[str, int] = dict(fz.word_vec.vocabulary_)
+        self.word_idf = fz.word_vec.idf_.astype(np.float64)
+        self.offset = len(self.char_vocab)
+        self.word_weight = fz.word_weight
+
+    @staticmethod
+    def _tfidf(grams: list[str], vocab: dict[str, int], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        counts: dict[int, int] = {}
+        for g in grams:
+            j = vocab.get(g)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        if not counts:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        val = (1.0 + np.log(tf)) * idf[idx]
+        return idx, val / np.sqrt(val @ val)
+
+    def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        p = prepare_text(text, self.expander, self.split_mode)
+        ci, cv = self._tfidf(self.char_analyzer(p.char_text), self.char_vocab, self.char_idf)
+        wi, wv = self._tfidf(p.words, self.word_vocab, self.word_idf)
+        idx = np.concatenate([ci, wi + self.offset])
+        val = np.concatenate([cv, wv * self.word_weight])
+        norm = np.sqrt(val @ val)
+        return idx, (val / norm if norm else val)

@@ -1,0 +1,1 @@
+"""Procedure routing: NLU result + catalog -> one procedure, candidates, or no procedure."""
