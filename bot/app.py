@@ -27,9 +27,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.extensions["kb.health_probes"] = {}
 
     from bot import health, webhook
+    from bot.handoff import web as handoff_web
 
     app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(handoff_web.bp)  # GET /go/<token>
+
+    from bot.admin import init_console
+
+    init_console(app, services)  # /admin (staff console) and /simulator
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -24,6 +24,9 @@ LAZY_COMMANDS = {
     "catalog": "bot.catalog.cli:catalog",
     "dialogs": "bot.forms.cli:dialogs",
     "rasa": "integrations.rasa.cli:rasa",
+    "qr": "bot.qr.cli:qr",
+    "facilities": "bot.qr.cli:facilities_group",
+    "report": "bot.analytics.cli:report_command",
 }
 
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 def build_skills(services: Services) -> Skills:
     skills = Skills()
     catalog = services.catalog()  # loaded once per process; a reload comes with the staff console
-    ProcedureSkill(parse=services.nlu.parse, catalog=lambda: catalog).register(skills)
+    ProcedureSkill.from_services(services, parse=services.nlu.parse, catalog=lambda: catalog).register(skills)
     FormSkill(registry=services.scripts, parse=services.nlu.parse).register(skills)
     register_submission_effects(services.effects, services.submissions)
     return skills

@@ -44,4 +44,8 @@ class ScriptSnapshot(Base):
 def all_models() -> None:
     """Import every module that defines models (for Alembic and create_all)."""
     import bot.catalog.models
+    import bot.forms.versions
+    import bot.handoff.models
+    import bot.qr.models
+    import bot.staff.models
     import bot.submissions.models  # noqa: F401

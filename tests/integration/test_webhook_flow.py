@@ -128,12 +128,12 @@ def test_free_text_finds_a_procedure_and_its_buttons_work(stack) -> None:
     assert card["type"] == "flex"
     assert "粗大ごみ" in card["altText"]
     stack.sender.text(USER, "住民票の写しがほしい")
-    card = stack.wait_answers(USER, 2)[1]["message"]
+    card = stack.wait_answers(USER, 3)[1]["message"]  # card, then the first variant question
     assert "住民票" in card["altText"]
-    footer = json.dumps(card["contents"].get("footer", {}), ensure_ascii=False)
-    assert "action=handoff&proc=juminhyo_copy" in footer
-    stack.sender.postback(USER, "action=handoff&proc=juminhyo_copy")
-    handoff = stack.wait_answers(USER, 3)[2]["message"]
+    assert "action=handoff&proc=juminhyo_copy" in json.dumps(card["contents"].get("footer", {}), ensure_ascii=False)
+    for v in ("scope", "layout", "copies"):
+        stack.sender.postback(USER, f"action=variant&proc=juminhyo_copy&v={v}&c=0&then=handoff")
+    handoff = stack.wait_answers(USER, 6)[5]["message"]
     assert "マイナンバーカード" in json.dumps(handoff, ensure_ascii=False)
 
 
