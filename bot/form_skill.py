@@ -17,6 +17,7 @@ from bot.conversation.core import Skills, TurnContext, TurnResult
 from bot.conversation.incoming import Incoming
 from bot.conversation.messages import text
 from bot.effects import Analytics, EffectRunner
+from bot.faults import crashpoint
 from bot.forms import engine
 from bot.forms.effects import Analytics as FormAnalytics
 from bot.forms.effects import SubmitForm
@@ -123,6 +124,7 @@ def register_submission_effects(effects: EffectRunner, store: SubmissionStore) -
 
     def handle(effect: StoreSubmission, *, user_id: str, event_id: str) -> list[dict]:
         stored = store.store(effect.submit, user_id=user_id)
+        crashpoint("after_submission_insert")
         notify_pending(store, notifiers)
         return engine.completion_messages(effect.script, effect.state, stored.receipt_no)
 

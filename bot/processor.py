@@ -23,6 +23,7 @@ from bot.conversation.core import Skills, TurnContext, handle_turn
 from bot.conversation.messages import text
 from bot.effects import EffectRunner
 from bot.events import ParsedEvent, parse_event
+from bot.faults import crashpoint
 from bot.line_api import LineApi, retry_key_for
 from bot.logging_setup import user_hash
 from bot.queue import Delivery, Queue, TransientError
@@ -101,6 +102,8 @@ class TurnProcessor:
                 self._tell_delayed(parsed)
                 raise
             messages = (result.messages + extra_messages)[:5]
+            if extra_messages:  # a turn whose effects produced an answer, e.g. a stored application
+                crashpoint("before_commit_after_effects")
             try:
                 self.store.commit(
                     event_id=parsed.event_id,
@@ -146,6 +149,7 @@ class TurnProcessor:
         if parsed.reply_token and fresh and not (record and record.method == "push"):
             self.store.mark(event_id, "sending", "reply")
             result = self.line.reply(parsed.reply_token, messages)
+            crashpoint("after_reply_accepted")
             if result.delivered:
                 self.store.mark(event_id, "sent", "reply")
                 return
