@@ -25,6 +25,7 @@ lint: $(STAMP)
 ## Set everything up and run the whole suite (set REDIS_URL / DATABASE_URL for the service tests).
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/kawasaki-bot dialogs validate
 	$(BIN)/pytest -q
 
 clean:

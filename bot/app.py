@@ -15,6 +15,18 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 
 
+def nlu_health(settings: Settings) -> dict:
+    """Rasa when configured (degraded: the workers fall back to the embedded NLU), else embedded."""
+    if not settings.rasa_url:
+        return {"backend": "embedded"}
+    from integrations.rasa.client import RasaNlu
+
+    health = RasaNlu(settings.rasa_url, timeout=1.0).health()
+    if health.get("ok"):
+        return {"backend": "rasa", "model": health.get("model_file")}
+    return {"status": "degraded", "backend": "rasa", "fallback": "embedded"}
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     settings = settings or load_settings()
     setup_logging(keep_existing=True)
@@ -24,7 +36,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     services = services or Services(settings)
     app.extensions["kb.services"] = services
     app.extensions["kb.signature"] = SignatureValidator(settings.channel_secret)
-    app.extensions["kb.health_probes"] = {}
+    app.extensions["kb.health_probes"] = {"nlu": lambda: nlu_health(settings)}
 
     from bot import health, webhook
     from bot.handoff import web as handoff_web
