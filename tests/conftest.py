@@ -31,11 +31,31 @@ def redis_base_url() -> str:
     return url
 
 
+def _redis_server(url: str) -> str:
+    return url.rsplit("/", 1)[0] if url.count("/") > 2 else url
+
+
+@pytest.fixture(scope="session")
+def redis_test_db(redis_base_url: str) -> Iterator[int]:
+    """A Redis database number claimed by this test session alone (db 1-15, lock keys in db 0).
+
+    Test runs in parallel on one machine (a developer's and a CI clone's) must not flush each other.
+    """
+    admin = redis.Redis.from_url(_redis_server(redis_base_url) + "/0")
+    for n in range(1, 16):
+        if admin.set(f"kbtest:dblock:{n}", os.getpid(), nx=True, ex=7200):
+            break
+    else:
+        pytest.fail("no free Redis test database (1-15): stale kbtest:dblock:* keys in db 0?")
+    yield n
+    admin.delete(f"kbtest:dblock:{n}")
+    admin.close()
+
+
 @pytest.fixture
-def redis_url(redis_base_url: str) -> Iterator[str]:
-    """A Redis database of its own (db 9), flushed before and after the test."""
-    base = redis_base_url.rsplit("/", 1)[0] if redis_base_url.count("/") > 2 else redis_base_url
-    url = f"{base}/9"
+def redis_url(redis_base_url: str, redis_test_db: int) -> Iterator[str]:
+    """This session's own Redis database, flushed before and after the test."""
+    url = f"{_redis_server(redis_base_url)}/{redis_test_db}"
     client = redis.Redis.from_url(url)
     client.flushdb()
     yield url

@@ -255,8 +255,13 @@ class EmbeddedNlu:
 
     @classmethod
     def load_or_train(cls, data_dir: Path | str = DEFAULT_DATA_DIR,
-                      cache_dir: Path | str | None = DEFAULT_CACHE_DIR) -> EmbeddedNlu:
-        """Load the cached model for the current data, or train and cache it."""
+                      cache_dir: Path | str | None = DEFAULT_CACHE_DIR, *,
+                      isolate_training: bool = True) -> EmbeddedNlu:
+        """Load the cached model for the current data, or train and cache it.
+
+        Training runs in a child process by default: it needs several hundred MB that a long-running
+        server would otherwise keep, while the trained model itself is about 12 MB.
+        """
         data_dir = Path(data_dir).resolve()
         files = nlu_files(data_dir)
         key = cls.cache_key(files)
@@ -271,6 +276,9 @@ class EmbeddedNlu:
                     return model
             except Exception as exc:  # corrupt or incompatible cache: retrain
                 log.warning("ignoring NLU cache %s: %s", path, exc)
+        if path and isolate_training and _train_in_child(data_dir, cache_dir, path):
+            with path.open("rb") as fh:
+                return pickle.load(fh)
         model = cls.train(load_nlu_data(data_dir))
         model.report.fingerprint = key
         if path:
@@ -287,3 +295,20 @@ class EmbeddedNlu:
         for old in path.parent.glob(f"{prefix}-*.pkl"):
             if old != path:
                 old.unlink(missing_ok=True)
+
+
+def _train_and_cache(data_dir: str, cache_dir: str) -> None:
+    EmbeddedNlu.load_or_train(data_dir, cache_dir, isolate_training=False)
+
+
+def _train_in_child(data_dir: Path, cache_dir: Path | str, path: Path) -> bool:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    proc = ctx.Process(target=_train_and_cache, args=(str(data_dir), str(cache_dir)), name="nlu-training")
+    proc.start()
+    proc.join()
+    if proc.exitcode != 0 or not path.exists():
+        log.warning("NLU training in a child process failed (exit %s); training in process", proc.exitcode)
+        return False
+    return True

@@ -31,6 +31,9 @@ def upgrade(url: str, revision: str = "head") -> None:
             command.upgrade(cfg, revision)
         engine.dispose()
     else:
+        path = url.split("///", 1)[-1] if url.startswith("sqlite") else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)  # a fresh checkout has no var/ yet
         command.upgrade(alembic_config(url), revision)
     log.info("database migrated", extra={"revision": revision})
 

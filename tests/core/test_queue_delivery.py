@@ -17,18 +17,15 @@ def _items(user: str, n: int, start: int = 0) -> list[QueueItem]:
 
 
 @pytest.fixture(params=["redis", "in-process"])
-def queue(request, redis_base_url) -> Queue:
+def queue(request, redis_url) -> Queue:
     if request.param == "redis":
-        client = redis.Redis.from_url(redis_base_url.rsplit("/", 1)[0] + "/9")
-        client.flushdb()
+        client = redis.Redis.from_url(redis_url)
         q = Queue(client, partitions=8, prefix="kbtq", lease_ttl_ms=600)
     else:
         q = Queue(fakeredis.FakeRedis(server=fakeredis.FakeServer()), partitions=8, prefix="kbtq",
                   lease_ttl_ms=600, in_process=True)
     q.ensure_groups()
     yield q
-    if request.param == "redis":
-        q.r.flushdb()
 
 
 def test_duplicates_are_enqueued_once(queue: Queue) -> None:

@@ -23,22 +23,6 @@ from bot.qr.cli import qr
 from bot.storage.models import AnalyticsEvent
 
 pytestmark = pytest.mark.services
-REDIS_DB = 13  # a database of its own: other suites flush db 9 while they run
-
-
-@pytest.fixture
-def redis_url(redis_base_url: str):
-    """Overrides the shared fixture with this module's own Redis database, flushed before and after."""
-    import redis
-
-    base = redis_base_url.rsplit("/", 1)[0] if redis_base_url.count("/") > 2 else redis_base_url
-    url = f"{base}/{REDIS_DB}"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
-
 USER = "U" + "a5" * 16
 EKAWASAKI = "https://lgpos.task-asp.net/cu/141305/ea/residents/portal/home"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import requests
@@ -141,3 +142,50 @@ def test_out_of_scope_text_offers_the_portal_search(stack) -> None:
     stack.sender.text(USER, "明日の天気はどうかな")
     answer = stack.wait_answers(USER, 1)[0]["message"]
     assert "e-KAWASAKI" in json.dumps(answer, ensure_ascii=False)
+
+
+def test_every_webhook_event_type_is_accepted_and_unhandled_ones_are_ignored(stack) -> None:
+    f = stack.sender.events
+    group = "C" + "0" * 32
+    events = [
+        f.text(USER, "ヘルプ"), f.image(USER), f.video(USER), f.audio(USER), f.file(USER, "a.pdf", 10),
+        f.location(USER, 35.53, 139.70), f.sticker(USER), f.follow(USER), f.postback(USER, "action=none"),
+        f.unsend(USER, "1"), f.video_play_complete(USER, "t"), f.beacon(USER), f.account_link(USER, "n"),
+        f.membership(USER), f.module_attached(USER, "U1", ["message:send"]), f.module_detached(USER, "U1"),
+        f.activated(USER), f.deactivated(USER), f.bot_suspended(), f.bot_resumed(), f.delivery("d"),
+        f.join(group), f.leave(group), f.member_joined(group, [USER]), f.member_left(group, [USER]),
+        f.unfollow(USER),
+    ]
+    assert stack.sender.send(events).status_code == 200
+    deadline = time.time() + 15
+    while time.time() < deadline and stack.services.queue.backlog():
+        time.sleep(0.1)
+    assert stack.services.queue.backlog() == 0
+    assert stack.services.queue.stats()["dead_letters"] == 0  # nothing crashed the handler
+    stack.sender.text(USER, "ヘルプ")
+    assert stack.wait_answers(USER, 9)  # the answers to the user events, and the worker still answers
+
+
+def test_rate_limits_and_server_errors_are_retried_until_delivered(stack) -> None:
+    emulator = stack.emulator.emulator
+    emulator.inject_fault("/v2/bot/message/reply", [429, 500, 503], retry_after=0)
+    stack.sender.text(USER, "ヘルプ")
+    answers = stack.wait_answers(USER, 1)
+    assert len(answers) == 1 and answers[0]["api"] == "reply"
+    # A push (no reply token left) keeps its X-Line-Retry-Key across retries and is delivered once.
+    emulator.inject_fault("/v2/bot/message/push", [500, 503])
+    event = stack.sender.events.text(USER, "ヘルプ")
+    event["replyToken"] = "0" * 32  # a token LINE no longer accepts (spent elsewhere)
+    assert stack.sender.send([event]).status_code == 200
+    answers = stack.wait_answers(USER, 2)
+    assert [a["api"] for a in answers] == ["reply", "push"] and answers[1]["retryKey"]
+
+
+def test_message_text_never_appears_in_info_logs(stack, caplog) -> None:
+    caplog.set_level(logging.INFO)
+    marker = "ひみつのメモ3141"
+    stack.sender.text(USER, f"{marker} 粗大ごみ")
+    stack.wait_answers(USER, 1)
+    time.sleep(0.2)
+    assert caplog.records
+    assert not any(marker in r.getMessage() or marker in str(r.__dict__) for r in caplog.records)
