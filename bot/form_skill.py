@@ -60,7 +60,9 @@ class FormSkill:
         return bool(state) and state.get("phase") in ACTIVE_PHASES
 
     def wants(self, session: dict, data: str | None) -> bool:
-        return is_form_postback(data) and bool(session.get("form") or session.get("resume_offer"))
+        # Every form button comes here, also one whose form is gone (expired, or state lost):
+        # step() then apologises and asks to start again instead of guessing.
+        return is_form_postback(data)
 
     def step(self, session: dict, incoming: Incoming, ctx: TurnContext) -> TurnResult:
         session = dict(session)

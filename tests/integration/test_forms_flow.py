@@ -94,3 +94,12 @@ def test_expired_session_can_be_resumed(stack, resident) -> None:
     assert "続け" in r.text_of()
     r.press("続ける")
     assert "郵便番号" in r.text_of()
+
+
+def test_a_form_button_whose_state_is_gone_gets_a_polite_restart(stack, resident) -> None:
+    r = resident(USER)
+    r.say("粗大ごみを出したい")
+    r.press("このLINEで申し込む")
+    stack.services.redis.delete(f"kb:sess:{USER}", f"kb:formsave:{USER}")  # e.g. Redis lost its data
+    r.press("やめる")
+    assert "最初から" in r.text_of()
