@@ -1,0 +1,1 @@
+"""Staff accounts, roles, login lockout and the audit log of the console."""
