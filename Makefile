@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint rasa clean
+.PHONY: run test install lint browser clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found (Python >= 3.11 needed)"; exit 1; }
@@ -22,8 +22,14 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+## Debian's Chromium for the browser tests (Playwright drives it; no browser download).
+browser:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-ipafont-gothic >/dev/null; \
+	  else echo "chromium missing: browser tests will be skipped (CI installs it as root)"; fi; fi
+
 ## Set everything up and run the whole suite (set REDIS_URL / DATABASE_URL for the service tests).
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/kawasaki-bot dialogs validate
 	$(BIN)/pytest -q

@@ -27,6 +27,7 @@ LAZY_COMMANDS = {
     "qr": "bot.qr.cli:qr",
     "facilities": "bot.qr.cli:facilities_group",
     "report": "bot.analytics.cli:report_command",
+    "staff": "bot.staff.cli:staff",
 }
 
 
@@ -121,6 +122,8 @@ def serve(port: int | None, host: str, chat: bool) -> None:
     banner = [
         f"kawasaki-bot: webhook {callback}",
         f"health: http://{host}:{settings.port}/healthz",
+        f"simulator (LINE view in the browser): http://{host}:{settings.port}/simulator/",
+        f"staff console: http://{host}:{settings.port}/admin/  (create a user: kawasaki-bot staff create-user NAME --role admin)",
     ]
     if emulator:
         banner.append(f"LINE emulator (stands in for LINE): {emulator.url}")

@@ -15,11 +15,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.content_store import ContentStore
 from bot.conversation import texts
 from bot.conversation.core import Skills, TurnContext, handle_turn
+from bot.conversation.incoming import Incoming
 from bot.conversation.messages import text
 from bot.effects import EffectRunner
 from bot.events import ParsedEvent, parse_event
@@ -46,7 +49,9 @@ class TurnProcessor:
         reply_token_window_s: float = 50.0,
         loading_after_s: float = 0.8,
         clock: Callable[[], datetime] = lambda: datetime.now(JST),
+        contents: ContentStore | None = None,
     ) -> None:
+        self.contents = contents
         self.queue = queue
         self.store = store
         self.line = line
@@ -95,7 +100,8 @@ class TurnProcessor:
             session, formsave = self.store.load_session(user_id)
             ctx = TurnContext(now=self.clock(), skills=self.skills(), max_text_chars=self.max_text_chars,
                               formsave=formsave)
-            result = handle_turn(session, parsed.incoming, ctx)
+            incoming = self._with_content(parsed.incoming, session)
+            result = handle_turn(session, incoming, ctx)
             try:
                 extra_messages = self.effects.run(result.effects, user_id=user_id, event_id=parsed.event_id)
             except TransientError:
@@ -121,6 +127,17 @@ class TurnProcessor:
             return messages
         finally:
             timer.cancel()
+
+    def _with_content(self, incoming: Incoming, session: dict) -> Incoming:
+        """Fetch a photo from LINE only when a form is open to receive it."""
+        if incoming.kind != "image" or not incoming.message_id or not session.get("form") or self.contents is None:
+            return incoming
+        try:
+            ref = self.contents.save(incoming.message_id, self.line.get_content(incoming.message_id))
+        except Exception as exc:  # the form re-asks politely when content_ref is missing
+            log.warning("image content not fetched", extra={"event_id": incoming.event_id, "error": type(exc).__name__})
+            return incoming
+        return replace(incoming, content_ref=ref)
 
     def _tell_delayed(self, parsed: ParsedEvent) -> None:
         """While a dependency is down, say once that the request is being handled."""

@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 
+from bot.content_store import ContentStore
 from bot.processor import TurnProcessor
 from bot.queue import Consumer, LeaseKeeper
 from bot.services import Services
@@ -24,6 +25,7 @@ def build_processor(services: Services) -> TurnProcessor:
         max_text_chars=s.max_text_chars,
         reply_token_window_s=s.reply_token_window_s,
         loading_after_s=s.loading_after_s,
+        contents=ContentStore(s.var_dir / "uploads"),
     )
 
 

@@ -103,3 +103,24 @@ def test_a_form_button_whose_state_is_gone_gets_a_polite_restart(stack, resident
     stack.services.redis.delete(f"kb:sess:{USER}", f"kb:formsave:{USER}")  # e.g. Redis lost its data
     r.press("やめる")
     assert "最初から" in r.text_of()
+
+
+def test_road_damage_report_with_location_and_photo(stack, resident) -> None:
+    """The photo is fetched from LINE's content API (the emulator) and stored with the report."""
+    user = "U" + "a7" * 16
+    r = resident(user)
+    r.say("道路に大きな穴があいていて危ない")
+    r.press("このLINEで申し込む")
+    r.press("道路")
+    r.press("穴・陥没")
+    event = stack.sender.events.location(user, 35.5308, 139.7029, address="神奈川県川崎市川崎区宮本町1")
+    stack.sender.send([event])
+    r._wait(event)
+    photo = b"\xff\xd8\xff\xe0" + b"road-damage-photo" * 64
+    image = stack.sender.events.image(user)
+    stack.emulator.emulator.add_content(image["message"]["id"], photo, "image/jpeg")
+    stack.sender.send([image])
+    r._wait(image)
+    assert "画像を受け取れませんでした" not in r.text_of()
+    stored = list((stack.services.settings.var_dir / "uploads").rglob("*"))
+    assert any(p.is_file() and p.read_bytes() == photo for p in stored)
