@@ -145,6 +145,9 @@ class Resident:
         assert self.stack.sender.send([event]).status_code == 200
         return self._wait(event)
 
+    def link(self, label: str) -> str:
+        return next(a["uri"] for a in _actions(self.last) if a["label"] == label and a["type"] == "uri")
+
     def labels(self) -> list[str]:
         return [a["label"] for a in _actions(self.last)]
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -27,56 +26,6 @@ USER = "U" + "a5" * 16
 EKAWASAKI = "https://lgpos.task-asp.net/cu/141305/ea/residents/portal/home"
 
 
-def _actions(node) -> list[dict]:
-    found: list[dict] = []
-    if isinstance(node, dict):
-        action = node.get("action")
-        if isinstance(action, dict) and "label" in action:
-            found.append(action)
-        for value in node.values():
-            found += _actions(value)
-    elif isinstance(node, list):
-        for value in node:
-            found += _actions(value)
-    return found
-
-
-class Resident:
-    def __init__(self, stack, user_id: str = USER) -> None:
-        self.stack = stack
-        self.user_id = user_id
-        self.last: list[dict] = []
-
-    def _wait(self, event: dict, timeout: float = 15.0) -> list[dict]:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            got = [r["message"] for r in self.stack.answers(self.user_id)
-                   if r["webhookEventId"] == event["webhookEventId"]]
-            if got:
-                self.last = got
-                return got
-            time.sleep(0.02)
-        raise AssertionError(f"no answer to {event.get('message') or event.get('postback')}")
-
-    def say(self, words: str) -> list[dict]:
-        event = self.stack.sender.events.text(self.user_id, words)
-        assert self.stack.sender.send([event]).status_code == 200
-        return self._wait(event)
-
-    def press(self, label: str) -> list[dict]:
-        action = next((a for a in _actions(self.last) if a["label"] == label), None)
-        assert action is not None, f"no button {label!r} in {[a['label'] for a in _actions(self.last)]}"
-        if action["type"] == "message":
-            return self.say(action["text"])
-        event = self.stack.sender.events.postback(self.user_id, action["data"])
-        assert self.stack.sender.send([event]).status_code == 200
-        return self._wait(event)
-
-    def link(self, label: str) -> str:
-        return next(a["uri"] for a in _actions(self.last) if a["label"] == label and a["type"] == "uri")
-
-    def text_of(self) -> str:
-        return json.dumps(self.last, ensure_ascii=False)
 
 
 def _go(stack, uri: str, method: str = "GET") -> requests.Response:
@@ -110,9 +59,9 @@ def _row(report: dict, key: str, value: str, section: str = "procedures") -> dic
     return next((r for r in report[section] if r[key] == value), {})
 
 
-def test_juminhyo_variants_to_a_tracked_link_that_redirects_once_per_click(stack, pg_database) -> None:
+def test_juminhyo_variants_to_a_tracked_link_that_redirects_once_per_click(stack, resident, pg_database) -> None:
     before = _report(pg_database)
-    r = Resident(stack)
+    r = resident(USER)
     r.say("住民票の写しがほしい")
     assert "だれの住民票" in r.text_of()
     r.press("世帯全員")
@@ -174,8 +123,8 @@ def test_bad_tokens_get_a_friendly_page_and_never_a_redirect(stack, kind: str) -
     assert _clicks(stack) == before
 
 
-def test_tenshutsu_goes_to_pittari(stack) -> None:
-    r = Resident(stack, "U" + "b6" * 16)
+def test_tenshutsu_goes_to_pittari(stack, resident) -> None:
+    r = resident("U" + "b6" * 16)
     r.say("転出届を出したい")
     r.press("申請ページを開く")
     assert "ぴったりサービス" in r.text_of()
@@ -200,12 +149,12 @@ def _poster(tmp_path: Path, database_url: str, procedure: str, facility: str) ->
     return unquote(urlsplit(start).query)  # what LINE puts in the resident's input box
 
 
-def test_poster_qr_starts_the_procedure_through_the_emulator_and_the_scan_is_counted(stack, pg_database,
+def test_poster_qr_starts_the_procedure_through_the_emulator_and_the_scan_is_counted(stack, resident, pg_database,
                                                                                      tmp_path: Path) -> None:
     before = _report(pg_database)
     prefilled = _poster(tmp_path / "a", pg_database, "転出届", "ward-asao")
     assert prefilled.startswith("#QR-")
-    r = Resident(stack, "U" + "c7" * 16)
+    r = resident("U" + "c7" * 16)
     r.say(prefilled)
     assert "麻生区役所" in r.text_of() and "ぴったりサービス" in r.text_of()
     res = _go(stack, r.link("ぴったりサービスで申請"))
