@@ -28,6 +28,7 @@ LAZY_COMMANDS = {
     "facilities": "bot.qr.cli:facilities_group",
     "report": "bot.analytics.cli:report_command",
     "staff": "bot.staff.cli:staff",
+    "submissions": "bot.submissions.cli:submissions",
 }
 
 

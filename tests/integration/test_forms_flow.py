@@ -124,3 +124,20 @@ def test_road_damage_report_with_location_and_photo(stack, resident) -> None:
     assert "画像を受け取れませんでした" not in r.text_of()
     stored = list((stack.services.settings.var_dir / "uploads").rglob("*"))
     assert any(p.is_file() and p.read_bytes() == photo for p in stored)
+
+
+def test_submissions_export_cli_gives_the_back_office_a_csv(stack, resident, pg_database, redis_url) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    r = resident("U" + "e8" * 16)
+    _fill_sodaigomi(r)
+    r.press("送信")
+    receipt = r.text_of().split("受付番号：")[1][:16]
+    env = {"DATABASE_URL": pg_database, "REDIS_URL": redis_url}
+    full = CliRunner().invoke(main, ["submissions", "export", "--procedure", "sodaigomi"], env=env)
+    assert full.exit_code == 0, full.output
+    assert receipt in full.stdout and "川崎 太郎" in full.stdout
+    masked = CliRunner().invoke(main, ["submissions", "export", "--masked"], env=env)
+    assert receipt in masked.stdout and "川崎 太郎" not in masked.stdout
