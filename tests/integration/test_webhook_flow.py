@@ -189,3 +189,18 @@ def test_message_text_never_appears_in_info_logs(stack, caplog) -> None:
     time.sleep(0.2)
     assert caplog.records
     assert not any(marker in r.getMessage() or marker in str(r.__dict__) for r in caplog.records)
+
+
+def test_a_slow_turn_shows_the_loading_animation(stack) -> None:
+    real = stack.services.nlu
+
+    class SlowNlu:  # e.g. a Rasa server under load
+        def parse(self, text):
+            time.sleep(1.2)
+            return real.parse(text)
+
+    stack.services.skills.find.__self__.parse = SlowNlu().parse
+    stack.sender.text(USER, "ソファを捨てたい")
+    assert stack.wait_answers(USER, 1)
+    loading = stack.emulator.emulator.loading_events
+    assert loading and loading[0]["userId"] == USER
