@@ -24,6 +24,7 @@ from linebot.v3.webhooks import (
 from bot.conversation.incoming import Incoming, IncomingKind, Location
 
 log = logging.getLogger(__name__)
+_INT64 = 2**63  # webhook.yml: timestamp is an int64 of milliseconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,10 @@ def parse_event(raw: dict, redacted: list[str] | tuple[str, ...] = ()) -> Parsed
     event_type = str(raw.get("type") or "unknown")
     delivery = raw.get("deliveryContext") if isinstance(raw.get("deliveryContext"), dict) else {}
     redelivery = bool(delivery.get("isRedelivery", False))
-    ts = raw.get("timestamp") if isinstance(raw.get("timestamp"), int) else 0
+    ts = raw.get("timestamp")
+    # Outside int64 (or a bool) it is no time at all; a huge int made `ts / 1000` raise OverflowError
+    # in the processor, so the event went to the dead-letter stream unanswered (tests/hostile).
+    ts = ts if isinstance(ts, int) and not isinstance(ts, bool) and -_INT64 <= ts < _INT64 else 0
     try:
         event = Event.from_dict(raw)
     except Exception as exc:  # pydantic validation errors, unknown discriminators
@@ -77,6 +81,9 @@ def parse_event(raw: dict, redacted: list[str] | tuple[str, ...] = ()) -> Parsed
     if user_id is None:
         # Group and room chats: this account serves one-to-one chats only.
         return ParsedEvent(event_id, event_type, None, reply_token, redelivery, ts, None, "not a user chat")
+    if raw.get("mode") == "standby":
+        # A module channel holds the chat; LINE: in standby the bot "shouldn't send any messages".
+        return ParsedEvent(event_id, event_type, user_id, reply_token, redelivery, ts, None, "standby mode")
     common = {"user_id": user_id, "event_id": event_id, "timestamp_ms": ts}
     incoming: Incoming | None
     if isinstance(event, MessageEvent):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 
 import redis
 from flask import Blueprint, current_app, jsonify, request
 from linebot.v3.webhook import SignatureValidator
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot.privacy import redact_sensitive
 from bot.queue import QueueItem
@@ -17,9 +19,36 @@ from bot.queue import QueueItem
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
 
+# LINE's deepest documented event (a text message's mentionees) is 7 levels deep. A body nested
+# deeper is rejected at the door: near the interpreter's recursion limit json.loads still succeeds
+# but re-serialising the event for the queue raises RecursionError (a 500, found by tests/hostile).
+MAX_JSON_DEPTH = 64
+# A "\ud800"-style escape: json.loads turns an unpaired one into a str Redis cannot encode as UTF-8.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
 
 def _error(status: int, message: str):
     return jsonify({"message": message}), status
+
+
+def _too_deep(value: object, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Iterative (never recurses) check of the nesting depth of a parsed JSON document."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+def _without_lone_surrogates(payload: object) -> object:
+    """Replace unpaired surrogates (valid JSON escapes, invalid Unicode) with U+FFFD."""
+    text = json.dumps(payload, ensure_ascii=False)
+    return json.loads(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
 
 
 def _partition_key(event: dict) -> str:
@@ -59,6 +88,11 @@ def callback():
     if not signature:
         return _error(400, "missing X-Line-Signature")
     raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH → 413 before we read it
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is not None and request.content_length is None and len(raw) >= limit:
+        # A chunked body has no Content-Length: werkzeug stops reading at the limit and hands us the
+        # truncated bytes, which failed as "invalid signature" (a 400). Say what is wrong instead.
+        raise RequestEntityTooLarge()
     try:
         body = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -70,6 +104,10 @@ def callback():
         payload = json.loads(body)
     except (ValueError, RecursionError):
         return _error(400, "body is not JSON")
+    if _too_deep(payload):
+        return _error(400, "body is nested too deeply")
+    if _SURROGATE_ESCAPE.search(body):
+        payload = _without_lone_surrogates(payload)
     if not isinstance(payload, dict) or not isinstance(payload.get("events", []), list):
         return _error(400, "body is not a webhook request")
     destination = payload.get("destination") if isinstance(payload.get("destination"), str) else None
