@@ -2,7 +2,7 @@
 
 Features (all on normalized text, see normalize.py):
 - TF-IDF of character 1-3-grams of the folded text (robust to typos, kana/kanji mix, conjugation),
-- TF-IDF of Sudachi normalized-form unigrams + bigrams (捨てたい ≈ 捨てる),
+- TF-IDF of Sudachi normalized-form unigrams + bigrams (捨てたい ≈ 捨てる) and word readings,
 - synonym expansion (a variant found in the text adds its canonical value) and marker tokens for
   lookup-table and regex hits (`ソファ` -> `@lookup:bulky_item`), so one example teaches a whole list.
 """
@@ -109,7 +109,9 @@ def prepare_text(text: str, expander: Expander, split_mode: str | None) -> Prepa
     words = [t[1] for t in toks if t[2]]
     for c in canon:
         words.extend(t[1] for t in analyze(c, split_mode) if t[2])
-    grams = words + [f"{a}_{b}" for a, b in itertools.pairwise(words)] + markers
+    # Word readings (こくほ for 国保 and コクホ alike) let kana-only / kanji variants share word features.
+    readings = ["r:" + r for t in toks if t[2] and t[3] and (r := fold(t[3]))]
+    grams = words + [f"{a}_{b}" for a, b in itertools.pairwise(words)] + markers + readings
     # The reading lets kana-only input (じゅうみんひょう) meet kanji examples (住民票).
     read = fold("".join(t[3] or t[0] for t in toks if t[2]))
     char_text = " ".join([folded, *canon, read]) if read != folded else " ".join([folded, *canon])
@@ -126,7 +128,9 @@ class Featurizer:
         self.word_vec = TfidfVectorizer(
             analyzer=_identity, sublinear_tf=True, min_df=1, lowercase=False
         )
-        self.word_weight = 1.0
+        # Char n-grams carry most of the signal; 5-fold CV on nlu_data/nlu (2,432 examples):
+        # word weight 1.0 -> 0.6 raised routed top-1 92.8% -> 93.6% (0.4 and 1.5 were worse).
+        self.word_weight = 0.6
 
     def prepare(self, text: str) -> Prepared:
         return prepare_text(text, self.expander, self.split_mode)
