@@ -21,8 +21,6 @@ from linebot.v3.messaging import (
     Configuration,
     MessagingApi,
     MessagingApiBlob,
-    PushMessageRequest,
-    ReplyMessageRequest,
     ShowLoadingAnimationRequest,
 )
 
@@ -76,22 +74,29 @@ class LineApi:
         self._blob_client.close()
 
     # -- sending ------------------------------------------------------------
+    # Our messages are plain Messaging API JSON, checked against LINE's OpenAPI spec in the tests.
+    # Building the SDK's pydantic models from them and serialising them back cost ~9 ms per Flex
+    # answer (measured, bench/), so the body goes as JSON through the SDK's own ApiClient (same
+    # host configuration, auth, retries and errors as MessagingApi.reply_message / push_message).
     def reply(self, reply_token: str, messages: list[dict]) -> SendResult:
-        request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
-
-        def call() -> None:
-            self.api.reply_message_with_http_info(request, _request_timeout=self.timeout_s)
-
-        return self._send(call, kind="reply")
+        body = {"replyToken": reply_token, "messages": messages}
+        return self._send(lambda: self._post("/v2/bot/message/reply", body, "ReplyMessageResponse"), kind="reply")
 
     def push(self, to: str, messages: list[dict], retry_key: str | None = None) -> SendResult:
-        request = PushMessageRequest.from_dict({"to": to, "messages": messages})
-        key = retry_key or str(uuid.uuid4())
+        body = {"to": to, "messages": messages}
+        headers = {"X-Line-Retry-Key": retry_key or str(uuid.uuid4())}
+        return self._send(lambda: self._post("/v2/bot/message/push", body, "PushMessageResponse", headers),
+                          kind="push")
 
-        def call() -> None:
-            self.api.push_message_with_http_info(request, x_line_retry_key=key, _request_timeout=self.timeout_s)
-
-        return self._send(call, kind="push")
+    def _post(self, path: str, body: dict, response_type: str, headers: dict | None = None) -> None:
+        self._client.call_api(
+            path, "POST",
+            header_params={"Accept": "application/json", "Content-Type": "application/json", **(headers or {})},
+            body=body,
+            auth_settings=["Bearer"],
+            response_types_map={"200": response_type},
+            _request_timeout=self.timeout_s,
+        )
 
     def _send(self, call, *, kind: str) -> SendResult:
         for attempt in range(1, self.max_attempts + 1):
