@@ -24,7 +24,7 @@ from bot.conversation import texts
 from bot.conversation.core import Skills, TurnContext, handle_turn
 from bot.conversation.incoming import Incoming
 from bot.conversation.messages import text
-from bot.effects import EffectRunner
+from bot.effects import Analytics, EffectRunner
 from bot.events import ParsedEvent, parse_event
 from bot.faults import crashpoint
 from bot.line_api import LineApi, retry_key_for
@@ -102,8 +102,12 @@ class TurnProcessor:
                               formsave=formsave)
             incoming = self._with_content(parsed.incoming, session)
             result = handle_turn(session, incoming, ctx)
+            effects = list(result.effects)
+            if incoming.kind not in ("follow", "unfollow", "other"):
+                # One per resident message (never its text): the dashboard's messages per day.
+                effects.append(Analytics("message_received", None, {"kind": incoming.kind}))
             try:
-                extra_messages = self.effects.run(result.effects, user_id=user_id, event_id=parsed.event_id)
+                extra_messages = self.effects.run(effects, user_id=user_id, event_id=parsed.event_id)
             except TransientError:
                 self._tell_delayed(parsed)
                 raise

@@ -1,7 +1,7 @@
 """The city's numbers for the dashboard, read from analytics_events and the hand-off / QR tables.
 
-Messages per day counts turns that left at least one analytics event (distinct webhook event ids),
-the closest measure the bot records without storing message text.
+Messages per day counts distinct webhook events with analytics rows: every resident message records a
+`message_received` event (its kind, never its text), so this is the number of messages.
 """
 
 from __future__ import annotations

@@ -204,3 +204,23 @@ def test_a_slow_turn_shows_the_loading_animation(stack) -> None:
     assert stack.wait_answers(USER, 1)
     loading = stack.emulator.emulator.loading_events
     assert loading and loading[0]["userId"] == USER
+
+
+def test_each_resident_message_is_counted_once_without_its_text(stack) -> None:
+    from sqlalchemy import select
+
+    from bot.logging_setup import user_hash
+    from bot.storage.models import AnalyticsEvent
+
+    user = "U" + "9c" * 16
+    for words in ("こんにちは", "ソファを捨てたい"):
+        stack.sender.text(user, words)
+    stack.sender.sticker(user)
+    stack.wait_answers(user, 3)
+    time.sleep(0.3)
+    me = user_hash(user, stack.services.settings.channel_secret[:8])
+    with stack.services.db.session() as s:
+        rows = s.execute(select(AnalyticsEvent.props).where(AnalyticsEvent.name == "message_received",
+                                                            AnalyticsEvent.user_hash == me)).scalars().all()
+    assert sorted(r["kind"] for r in rows) == ["sticker", "text", "text"]
+    assert not any("ソファ" in json.dumps(r, ensure_ascii=False) for r in rows)
