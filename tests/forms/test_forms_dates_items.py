@@ -102,7 +102,8 @@ def test_datetimepicker_params_and_suggestions():
     acts = slot_type("date").quick_actions(w.script.slot("collection_date"), Ctx(w.script, {}, NOW))
     assert [a["label"] for a in acts] == ["12月3日(木)", "12月4日(金)", "12月5日(土)", "カレンダーで選ぶ"]
     picker = acts[-1]
-    assert (picker["min"], picker["max"], picker["initial"]) == ("2026-11-30", "2027-01-29", "2026-12-03")
+    # The calendar opens at the first day the lead-time rule allows, not merely a few days ahead.
+    assert (picker["min"], picker["max"], picker["initial"]) == ("2026-12-03", "2027-01-29", "2026-12-03")
 
 
 def test_business_days_only_rejects_public_holidays():

@@ -248,7 +248,9 @@ class DateType(SlotType):
         rules = DateRules(slot, ctx.today, ctx.values)
         dates = rules.valid_dates(int(slot.get("suggest", 3)))
         acts: list[QuickAction] = [{"kind": "value", "label": short_date(d), "value": d.isoformat()} for d in dates]
-        lo = max(rules.first, date(2000, 1, 1))
+        # The calendar starts at the first day the rules allow (lead time included); days it cannot
+        # grey out (Sundays, holidays) are still refused politely with the next valid day.
+        lo = dates[0] if dates else max(rules.first, date(2000, 1, 1))
         picker = {"kind": "datetimepicker", "label": "カレンダーで選ぶ", "min": lo.isoformat(),
                   "max": rules.last.isoformat(), "initial": (dates[0] if dates else lo).isoformat()}
         return [*acts, picker]
