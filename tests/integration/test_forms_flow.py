@@ -141,3 +141,36 @@ def test_submissions_export_cli_gives_the_back_office_a_csv(stack, resident, pg_
     assert receipt in full.stdout and "川崎 太郎" in full.stdout
     masked = CliRunner().invoke(main, ["submissions", "export", "--masked"], env=env)
     assert receipt in masked.stdout and "川崎 太郎" not in masked.stdout
+
+
+def test_a_script_published_mid_conversation(stack, resident) -> None:
+    """Staff publish a new version while a resident is in the form: that resident finishes on the
+    version they started; a resident who starts afterwards gets the new one. No restart."""
+    from sqlalchemy import text as sql
+
+    from bot.admin.script_service import ScriptService
+    from bot.config import PROJECT_ROOT
+
+    old_prompt = "粗大ごみを出す場所の郵便番号を、7けたで入力してください。"
+    new_prompt = "（改訂）収集場所の郵便番号を7けたで入力してください。"
+    before = resident("U" + "5e" * 16)
+    before.say("粗大ごみを出したい")
+    before.press("このLINEで申し込む")
+    original = (PROJECT_ROOT / "dialogs" / "sodaigomi.yml").read_text(encoding="utf-8")
+    service = ScriptService(stack.services.db, stack.services.scripts)
+    try:
+        checked, row = service.publish("sodaigomi", original.replace(old_prompt, new_prompt), actor="test")
+        assert row is not None, checked
+        time.sleep(1.2)  # workers look for published versions at most once a second
+        before.say("ソファ1つ")
+        assert old_prompt in before.text_of() and new_prompt not in before.text_of()
+        after = resident("U" + "6f" * 16)
+        after.say("粗大ごみを出したい")
+        after.press("このLINEで申し込む")
+        after.say("ソファ1つ")
+        assert new_prompt in after.text_of()
+        before.say("2100004")  # the first resident goes on, on the old version
+        assert "宮本町" in before.text_of()
+    finally:
+        with stack.services.db.session() as s:
+            s.execute(sql("DELETE FROM script_versions WHERE script_id = 'sodaigomi'"))
