@@ -121,8 +121,9 @@ class FormSkill:
         skills.postbacks["start_form"] = lambda s, d, i, c: self.start(s, d, i, c, fallback)
 
 
-def register_submission_effects(effects: EffectRunner, store: SubmissionStore) -> None:
-    notifiers: dict[str, object] = {"log": LogNotifier()}
+def register_submission_effects(effects: EffectRunner, store: SubmissionStore,
+                                notifiers: dict[str, object] | None = None) -> None:
+    notifiers = notifiers or {"log": LogNotifier()}
 
     def handle(effect: StoreSubmission, *, user_id: str, event_id: str) -> list[dict]:
         stored = store.store(effect.submit, user_id=user_id)

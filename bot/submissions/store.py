@@ -99,12 +99,18 @@ class LogNotifier:
 
 
 def notify_pending(store: SubmissionStore, notifiers: dict[str, object]) -> int:
-    """At-least-once notification: a crash between insert and notice is caught up on the next call."""
+    """At-least-once notification: a crash between insert and notice, or a mail server that is down,
+    is caught up on a later call. A failing notifier never fails the resident's turn."""
     sent = 0
     for sub in store.pending_notifications():
         kind = str((sub.notify or {}).get("kind", "log"))
         notifier = notifiers.get(kind) or notifiers["log"]
-        notifier(sub)  # type: ignore[operator]
+        try:
+            notifier(sub)  # type: ignore[operator]
+        except Exception as exc:
+            log.warning("section not notified yet; will retry", extra={"receipt_no": sub.receipt_no,
+                                                                       "error": type(exc).__name__})
+            continue
         store.mark_notified(sub.id)
         sent += 1
     return sent
