@@ -135,9 +135,7 @@ def test_edit_publish_chat_and_see_the_submission_and_the_numbers(browser, conso
     page.set_input_files("#file", files=[{"name": "hole.jpg", "mimeType": "image/jpeg", "buffer": JPEG}])
     answer = page.locator(".msg.bot").filter(has_text=re.compile("写真を受け取りました|画像を受け取れませんでした")).last
     answer.wait_for()  # the image event reached the bot through the webhook
-    if "受け取れませんでした" in answer.inner_text():
-        # The core does not fetch image content yet (Incoming.content_ref stays empty): skip the photo.
-        _quick(page, "なし")
+    assert "受け取れませんでした" not in answer.inner_text()  # and the photo was fetched from the content API
     _bot_says(page, "くわしく教えてください")
     page.fill("#text", "歩道に直径30cmほどの穴があります")
     page.click("#send")
@@ -233,10 +231,11 @@ def test_date_picker_and_typed_answers_on_a_phone(browser, open_console) -> None
     page.locator(".msg.me", has_text=first_day).wait_for()
     page.locator(".msg.bot").nth(bots).wait_for()
     answer = page.locator(".msg.bot").nth(bots).inner_text()
-    y, m, d = (int(x) for x in first_day.split("-"))
-    assert f"{y}年{m}月{d}日" in answer or "受け取りました" in answer  # the picked date reached the bot
+    # The calendar opens at the first day the bot's rules allow, so that day is accepted and the
+    # form moves on to where the items will be put.
+    assert "出す場所" in answer, answer
     earliest = re.search(r"いちばん早く選べる日は(\d+)年(\d+)月(\d+)日", answer)
-    if earliest:  # the picker's min is looser than the bot's rule: pick the day it suggests
+    if earliest:  # never expected now; kept so a regression shows the bot's suggestion in the failure
         _quick(page, "カレンダーで選ぶ")
         day = "{}-{:02d}-{:02d}".format(*(int(g) for g in earliest.groups()))
         bots = page.locator(".msg.bot").count()
