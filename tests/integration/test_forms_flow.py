@@ -174,3 +174,28 @@ def test_a_script_published_mid_conversation(stack, resident) -> None:
     finally:
         with stack.services.db.session() as s:
             s.execute(sql("DELETE FROM script_versions WHERE script_id = 'sodaigomi'"))
+
+
+def test_back_and_edit_through_the_stack(stack, resident) -> None:
+    r = resident("U" + "7a" * 16)
+    r.say("粗大ごみを出したい")
+    r.press("このLINEで申し込む")
+    r.say("ソファ1つ")
+    assert "郵便番号" in r.text_of()
+    r.say("戻る")  # back to the items question
+    assert "出したいもの" in r.text_of()
+    r.say("タンス1つ")
+    r.say("2100004")
+    r.say("1-2-3")
+    r.say("来週の火曜")
+    r.press("自宅の玄関前")
+    r.say("川崎 太郎")
+    r.say("044-123-4567")
+    r.press("なし")
+    assert "タンス" in r.text_of() and "ソファ" not in r.text_of()
+    r.press("修正")
+    r.press("電話番号")
+    r.say("090-1111-2222")
+    assert "090-1111-2222" in r.text_of() and "送信" in r.labels()  # back at the confirmation
+    r.press("送信")
+    assert "受付番号：KW-" in r.text_of()
