@@ -79,12 +79,13 @@ def help_messages() -> list[dict]:
 def sensitive_number_messages(in_form: bool) -> list[dict]:
     """Never echo the number; say why, and where My Number procedures are done instead."""
     body = texts.SENSITIVE_NUMBER + ("\n" + texts.SENSITIVE_IN_FORM if in_form else "")
-    return [{
+    pittari_button = {
         "type": "template",
         "altText": "マイナンバーやカードの番号は送らないでください",
         "template": {"type": "buttons", "text": "番号は保存せずに消しました。",
                      "actions": [{"type": "uri", "label": "ぴったりサービスを開く", "uri": texts.PITTARI_URL}]},
-    }, text(body)][::-1]
+    }
+    return [text(body), pittari_button]
 
 
 def parse_postback(data: str | None) -> dict[str, str]:
