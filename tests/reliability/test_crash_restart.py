@@ -122,10 +122,21 @@ def test_worker_killed_during_a_burst_and_restarted(devstack) -> None:
     print("worker kill -9 during burst:", json.dumps(figures))
 
 
-def _walk_form(resident, until_postal: bool = True) -> None:
+def _walk_form(resident) -> None:
     resident.say("粗大ごみを出したい")
     resident.press("このLINEで申し込む")
     resident.say("ソファ1つ")
+
+
+def _fill_to_confirmation(r) -> None:
+    _walk_form(r)
+    r.say("2100004")
+    r.say("1-2-3")
+    r.say("来週の火曜")
+    r.press("自宅の玄関前")
+    r.say("川崎 太郎")
+    r.say("044-123-4567")
+    r.press("なし")
 
 
 def test_worker_killed_in_the_middle_of_a_form(devstack, devstack_resident) -> None:
@@ -184,14 +195,7 @@ def test_redis_restart_in_the_middle_of_a_form(devstack, devstack_resident) -> N
 
 def test_database_unreachable_while_the_resident_presses_submit(devstack, devstack_resident) -> None:
     r = devstack_resident
-    _walk_form(r)
-    r.say("2100004")
-    r.say("1-2-3")
-    r.say("来週の火曜")
-    r.press("自宅の玄関前")
-    r.say("川崎 太郎")
-    r.say("044-123-4567")
-    r.press("なし")
+    _fill_to_confirmation(r)
     devstack.pg_proxy.cut()
     pending = r.press_async("送信")
     first = r.wait_for(pending, timeout=20)
@@ -212,17 +216,6 @@ def _count_submissions(stack: DevStack) -> int:
         n = conn.execute(text("SELECT count(*) FROM submissions")).scalar_one()
     engine.dispose()
     return int(n)
-
-
-def _fill_to_confirmation(r) -> None:
-    _walk_form(r)
-    r.say("2100004")
-    r.say("1-2-3")
-    r.say("来週の火曜")
-    r.press("自宅の玄関前")
-    r.say("川崎 太郎")
-    r.say("044-123-4567")
-    r.press("なし")
 
 
 @pytest.fixture
