@@ -91,7 +91,9 @@ class FormSkill:
 
     def _off_topic(self, session: dict, script: Script, state: dict, incoming: Incoming,
                    ctx: TurnContext) -> TurnResult:
-        answer = ctx.skills.find(session, incoming, ctx) if (ctx.skills.find and incoming.kind == "text") else None
+        # Routing reads only chat-sized texts (an over-long one never reaches it outside a form either).
+        routable = incoming.kind == "text" and len(incoming.text or "") <= ctx.max_text_chars
+        answer = ctx.skills.find(session, incoming, ctx) if (ctx.skills.find and routable) else None
         messages = (answer.messages[:3] if answer else []) + engine.resume_messages(script, state)
         return TurnResult(session, messages[:5], answer.effects if answer else [])
 

@@ -112,6 +112,8 @@ def handle_turn(session: dict, incoming: Incoming, ctx: TurnContext) -> TurnResu
         if incoming.redacted:
             return TurnResult(session, sensitive_number_messages(in_form))
         raw = incoming.text or ""
+        if in_form and forms and (not raw.strip() or len(raw) > ctx.max_text_chars):
+            return forms.step(session, incoming, ctx)  # the form re-asks its question, saying what is wrong
         if not raw.strip():
             return TurnResult(session, [text(texts.EMPTY_TEXT)])
         if len(raw) > ctx.max_text_chars:
@@ -145,9 +147,9 @@ def handle_turn(session: dict, incoming: Incoming, ctx: TurnContext) -> TurnResu
         # A stale button (e.g. from an old message): show what the bot can do.
         return TurnResult(session, help_messages())
 
+    if kind in ("image", "location", "sticker", "video", "audio", "file") and in_form and forms:
+        return forms.step(session, incoming, ctx)  # the form re-asks its question, saying what it needs
     if kind in ("image", "location"):
-        if in_form and forms:
-            return forms.step(session, incoming, ctx)
         msg = texts.IMAGE_NOT_EXPECTED if kind == "image" else texts.LOCATION_NOT_EXPECTED
         return TurnResult(session, [text(msg)])
     if kind == "sticker":

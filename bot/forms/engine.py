@@ -32,6 +32,7 @@ from bot.forms.slots.base import JST
 from bot.forms.slots.choice import yes_no_of
 from bot.forms.templates import contact_text, render
 from bot.forms.textnorm import fold
+from bot.nlu.data import proc_id
 
 STATE_FORMAT = 1
 FAILURES_BEFORE_HELP = 3
@@ -52,7 +53,8 @@ _NEXT_PAGE = {fold(w) for w in ("次へ", "つぎへ", "ほかの項目")}
 _GENERIC_FAILS = {"no_match", "not_date", "not_number", "format", "empty", "unknown_item", "not_address", "no_number",
                   "no_at", "not_location", "wrong_kind", "not_image"}
 _QUESTION = re.compile(
-    r"[?？]$|(?:ですか|ますか|でしょうか|のか|かな|の\?)$|教えて|どうすれば|どうやって|どこ|いつ|なぜ|どうして|何時|知りたい|わかりますか"
+    r"[?？]$|(?:ですか|ますか|でしょうか|のか|かな|の\?)$|教えて|どうすれば|どうやって|どこ(?!か)|いつ|なぜ|どうして|何時|知りたい"
+    r"|わかりますか"
 )
 _GREETING = {fold(w) for w in ("こんにちは", "こんばんは", "おはよう", "おはようございます", "ありがとう", "ありがとうございます",
                                 "はじめまして", "よろしく", "よろしくお願いします", "hello", "hi")}
@@ -209,7 +211,7 @@ def _on_question(script: Script, state: dict[str, Any], action: str, fields: dic
         state["scratch"] = outcome.scratch
         return _result(state, _question(script, state, now, [outcome.message] if outcome.message else [], repeat=False))
     assert isinstance(outcome, Invalid)
-    if outcome.reason in _GENERIC_FAILS and _looks_off_topic(inc, hint):
+    if outcome.reason in _GENERIC_FAILS and _looks_off_topic(inc, hint, script.procedure_id):
         return StepResult(state, status="off_topic")
     return _failed(script, state, sid, outcome, now)
 
@@ -223,7 +225,7 @@ def _on_confirming(script: Script, state: dict[str, Any], action: str, inc: Inco
         return _result(state, _pick(script, state))
     if action == "back":
         return _back(script, state, now)
-    if action == "text" and _looks_off_topic(inc, hint):
+    if action == "text" and _looks_off_topic(inc, hint, script.procedure_id):
         return StepResult(state, status="off_topic")
     return _result(state, _confirm(script, state, [m.text_message("「送信」「修正」「やめる」のどれかを押してください。")]))
 
@@ -251,7 +253,7 @@ def _on_pick(script: Script, state: dict[str, Any], action: str, fields: dict[st
             hits = [s for s in fields_list if fold(_label(script.slot(s))) == key]
             target = hits[0] if hits else None
     if target not in fields_list:
-        if action == "text" and _looks_off_topic(inc, hint):
+        if action == "text" and _looks_off_topic(inc, hint, script.procedure_id):
             return StepResult(state, status="off_topic")
         return _result(state, _pick(script, state, "項目をボタンから選ぶか、番号を送ってください。"))
     state["pending"], state["current"], state["scratch"] = None, target, None
@@ -538,12 +540,14 @@ def _decode(script: Script, state: dict[str, Any], inc: Incoming) -> tuple[str, 
     return "media", {}, Answer(inc.kind)
 
 
-def _looks_off_topic(inc: Incoming, hint: Any) -> bool:
+def _looks_off_topic(inc: Incoming, hint: Any, procedure_id: str | None = None) -> bool:
     """An unconsumable input that reads like something else: a question, a greeting, another request."""
     if inc.kind != "text":
         return False
     name, confidence = _hint(hint)
-    if name and confidence >= HINT_CONFIDENCE and name.lower() not in NEUTRAL_INTENTS and not name.startswith("form"):
+    # A hint naming this very form's procedure is about the form (e.g. a wrong answer repeating its words).
+    if (name and confidence >= HINT_CONFIDENCE and name.lower() not in NEUTRAL_INTENTS and not name.startswith("form")
+            and (procedure_id is None or proc_id(name) != procedure_id)):
         return True
     text = (inc.text or "").strip()
     if fold(text) in _GREETING:

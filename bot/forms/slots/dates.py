@@ -160,6 +160,8 @@ class DateRules:
     def problem(self, d: date) -> tuple[str, str] | None:
         """(reason, Japanese message) if `d` is not allowed, else None."""
         if d < self.first:
+            if self.first < self.today:  # past dates are asked for, but not this far back
+                return "too_old", f"受け付けられるのは{format_date(self.first)}以降の日です。"
             if d < self.today:
                 return "past", f"{format_date(d)}はもう過ぎています。"
             return "too_early", f"{format_date(d)}は早すぎます。"
