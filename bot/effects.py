@@ -6,13 +6,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from bot.logging_setup import user_hash
 from bot.queue import TransientError
 from bot.storage.db import Database
-from bot.storage.models import AnalyticsEvent
 
 log = logging.getLogger(__name__)
 
@@ -36,27 +33,14 @@ class EffectRunner:
         self.handlers[effect_type] = handler
 
     def run(self, effects: list[Any], *, user_id: str, event_id: str) -> list[dict]:
+        """Apply the effects that have a handler. ``Analytics`` have none: the turn commit puts
+        them in the Redis outbox and bot/analytics/outbox.py copies them to SQL in batches."""
         extra: list[dict] = []
-        analytics = [e for e in effects if isinstance(e, Analytics)]
         try:
             for effect in effects:
                 handler = self.handlers.get(type(effect))
                 if handler is not None:
                     extra += handler(effect, user_id=user_id, event_id=event_id) or []
-            if analytics:
-                self._record(analytics, user_id=user_id, event_id=event_id)
         except (OperationalError, InterfaceError) as exc:
             raise TransientError(f"database unavailable: {type(exc).__name__}") from exc
         return extra
-
-    def _record(self, events: list[Analytics], *, user_id: str, event_id: str) -> None:
-        uh = user_hash(user_id, self.salt)
-        with self.db.session() as s:
-            if self.db.engine.dialect.name == "postgresql":
-                # Counters, not applications: do not wait for the WAL flush (~3 ms a turn). A database
-                # crash may lose the last moments of counts; submissions keep full durability.
-                s.execute(text("SET LOCAL synchronous_commit TO OFF"))
-            s.add_all(
-                AnalyticsEvent(name=e.name, user_hash=uh, procedure_id=e.procedure_id, event_id=event_id, props=e.props)
-                for e in events
-            )

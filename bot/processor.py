@@ -12,13 +12,13 @@ Order of work for an event E (see docs/reliability.md):
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.analytics.outbox import encode
 from bot.content_store import ContentStore
 from bot.conversation import texts
 from bot.conversation.core import Skills, TurnContext, handle_turn
@@ -28,12 +28,14 @@ from bot.effects import Analytics, EffectRunner
 from bot.events import ParsedEvent, parse_event
 from bot.faults import crashpoint
 from bot.line_api import LineApi, retry_key_for
+from bot.loading import DelayedCalls
 from bot.logging_setup import user_hash
 from bot.queue import Delivery, Queue, TransientError
 from bot.turn_store import FencingError, TurnRecord, TurnStore
 
 log = logging.getLogger(__name__)
 JST = ZoneInfo("Asia/Tokyo")
+_LOADING = DelayedCalls("loading-animation")
 
 
 class TurnProcessor:
@@ -75,30 +77,30 @@ class TurnProcessor:
             log.info("event ignored", extra={**extra, "reason": parsed.note or "unhandled type"})
             return
         extra["user"] = user_hash(parsed.user_id)
-        record = self.store.turn(parsed.event_id)
+        record, session, formsave = self.store.begin(parsed.event_id, parsed.user_id)
         if record is not None and record.status == "sent":
             log.info("event already answered", extra=extra)
             return
         started = time.monotonic()
         if record is None:
-            messages = self._run_turn(parsed, delivery)
+            messages, method = self._run_turn(parsed, delivery, session, formsave)
         else:
-            messages = record.messages  # re-run after a crash: send what was decided, do not decide again
+            messages, method = record.messages, ""  # re-run after a crash: send what was decided, do not decide again
             log.info("resending committed turn", extra=extra)
-        self._deliver(parsed, messages, record)
+        self._deliver(parsed, messages, record, delivery, method)
         log.info("turn done", extra={**extra, "ms": round((time.monotonic() - started) * 1000, 2),
                                      "messages": len(messages)})
 
     # -- the turn -----------------------------------------------------------
-    def _run_turn(self, parsed: ParsedEvent, delivery: Delivery) -> list[dict]:
+    def _run_turn(self, parsed: ParsedEvent, delivery: Delivery, session: dict,
+                  formsave: dict | None) -> tuple[list[dict], str]:
+        """Decide and commit the turn; returns its messages and how they are being sent."""
         assert parsed.incoming is not None and parsed.user_id is not None
         user_id = parsed.user_id
-        timer = threading.Timer(self.loading_after_s, self.line.show_loading, args=(user_id,))
-        timer.daemon = True
-        timer.start()
+        loading = _LOADING.call_later(self.loading_after_s, self.line.show_loading, user_id)
         try:
-            session, formsave = self.store.load_session(user_id)
-            ctx = TurnContext(now=self.clock(), skills=self.skills(), max_text_chars=self.max_text_chars,
+            now = self.clock()
+            ctx = TurnContext(now=now, skills=self.skills(), max_text_chars=self.max_text_chars,
                               formsave=formsave)
             incoming = self._with_content(parsed.incoming, session)
             result = handle_turn(session, incoming, ctx)
@@ -114,6 +116,13 @@ class TurnProcessor:
             messages = (result.messages + extra_messages)[:5]
             if extra_messages:  # a turn whose effects produced an answer, e.g. a stored application
                 crashpoint("before_commit_after_effects")
+            method = ""
+            if messages:
+                method = "reply" if parsed.reply_token and self._token_fresh(parsed) else "push"
+            uh = user_hash(user_id, self.effects.salt)
+            at_ms = int(now.timestamp() * 1000)
+            analytics = [encode(e.name, e.procedure_id, e.props, user_hash=uh, event_id=parsed.event_id, at_ms=at_ms)
+                         for e in effects if isinstance(e, Analytics)]
             try:
                 self.store.commit(
                     event_id=parsed.event_id,
@@ -123,14 +132,16 @@ class TurnProcessor:
                     messages=messages,
                     lease_key=self.queue.lease_key(delivery.partition),
                     consumer_id=delivery.consumer_id,
+                    sending=method,
+                    analytics=analytics,
                 )
             except FencingError:
                 # Another consumer owns this user now and will process the event itself.
                 log.warning("lost partition before commit", extra={"event_id": parsed.event_id})
                 raise TransientError("partition moved") from None
-            return messages
+            return messages, method
         finally:
-            timer.cancel()
+            loading.cancel()
 
     def _with_content(self, incoming: Incoming, session: dict) -> Incoming:
         """Fetch a photo from LINE only when a form is open to receive it."""
@@ -159,40 +170,50 @@ class TurnProcessor:
         age_s = time.time() - parsed.timestamp_ms / 1000 if parsed.timestamp_ms else 0.0
         return age_s < self.reply_token_window_s
 
-    def _deliver(self, parsed: ParsedEvent, messages: list[dict], record: TurnRecord | None) -> None:
+    def _deliver(self, parsed: ParsedEvent, messages: list[dict], prior: TurnRecord | None,
+                 delivery: Delivery, committed_method: str = "") -> None:
+        """Send the outbox. ``prior`` is the record found before this run (a re-run after a crash);
+        ``committed_method`` is how this run's commit already marked the turn as being sent."""
         assert parsed.user_id is not None
         event_id = parsed.event_id
         if not messages:
-            self.store.mark(event_id, "sent")
+            self._finish(event_id, "sent", "", delivery)
             return
         fresh = self._token_fresh(parsed)
-        was_replying = record is not None and record.status == "sending" and record.method == "reply"
-        if parsed.reply_token and fresh and not (record and record.method == "push"):
-            self.store.mark(event_id, "sending", "reply")
+        was_replying = prior is not None and prior.status == "sending" and prior.method == "reply"
+        if parsed.reply_token and fresh and not (prior and prior.method == "push"):
+            if committed_method != "reply":
+                self.store.mark(event_id, "sending", "reply")
             result = self.line.reply(parsed.reply_token, messages)
             crashpoint("after_reply_accepted")
             if result.delivered:
-                self.store.mark(event_id, "sent", "reply")
+                self._finish(event_id, "sent", "reply", delivery)
                 return
             if result.status == "invalid_token" and was_replying:
                 # Our earlier attempt used this still-young token: the answer was delivered.
-                self.store.mark(event_id, "sent", "reply")
+                self._finish(event_id, "sent", "reply", delivery)
                 return
             if result.status == "rejected":
-                self._apologize(parsed)
+                self._apologize(parsed, delivery)
                 return
-        self.store.mark(event_id, "sending", "push")
+        if committed_method != "push":
+            self.store.mark(event_id, "sending", "push")
         result = self.line.push(parsed.user_id, messages, retry_key_for(event_id))
         if result.delivered:
-            self.store.mark(event_id, "sent", "push")
+            self._finish(event_id, "sent", "push", delivery)
         elif result.status == "failed":
             raise TransientError(f"messaging api unavailable ({result.http_status})")
         else:
-            self._apologize(parsed)
+            self._apologize(parsed, delivery)
 
-    def _apologize(self, parsed: ParsedEvent) -> None:
+    def _finish(self, event_id: str, status: str, method: str, delivery: Delivery) -> None:
+        """Record the outcome and acknowledge the queue entry in one transaction."""
+        self.store.mark(event_id, status, method, also=lambda pipe: self.queue.ack_in(pipe, delivery))
+        delivery.acked = True
+
+    def _apologize(self, parsed: ParsedEvent, delivery: Delivery) -> None:
         """LINE refused our messages (a bug on our side): never leave the resident without an answer."""
         assert parsed.user_id is not None
         log.error("answer rejected by the messaging api", extra={"event_id": parsed.event_id})
         self.line.push(parsed.user_id, [text(texts.INTERNAL_ERROR)], retry_key_for(f"error:{parsed.event_id}"))
-        self.store.mark(parsed.event_id, "rejected")
+        self._finish(parsed.event_id, "rejected", "", delivery)

@@ -96,6 +96,7 @@ class Delivery:
     payload: dict
     consumer_id: str
     claimed: bool = False  # taken over from another consumer (a possible re-run)
+    acked: bool = False  # the handler already acknowledged it (in its own final transaction)
 
 
 class TransientError(Exception):
@@ -254,10 +255,17 @@ class Queue:
 
     def ack(self, delivery: Delivery) -> None:
         pipe = self.r.pipeline(transaction=True)
+        self.ack_in(pipe, delivery)
+        pipe.execute()
+
+    def ack_in(self, pipe: redis.client.Pipeline, delivery: Delivery) -> None:
+        """Queue the ack on a caller's transaction (so 'answered' and 'acked' happen together).
+
+        The caller sets ``delivery.acked`` once that transaction has run.
+        """
         key = self.stream_key(delivery.partition)
         pipe.xack(key, GROUP, delivery.entry_id)
         pipe.xdel(key, delivery.entry_id)
-        pipe.execute()
 
     def dead_letter(self, delivery: Delivery, reason: str) -> None:
         """Park an event that cannot be processed, for an operator to inspect and replay."""
@@ -377,7 +385,8 @@ class Consumer:
         while True:
             try:
                 self.handler(delivery)
-                self.queue.ack(delivery)
+                if not delivery.acked:
+                    self.queue.ack(delivery)
                 return
             except TransientError as exc:
                 if time.monotonic() - started > self.transient_retry_max_s:

@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 
+from bot.analytics.outbox import AnalyticsFlusher
 from bot.content_store import ContentStore
 from bot.processor import TurnProcessor
 from bot.queue import Consumer, LeaseKeeper
@@ -40,11 +41,13 @@ class WorkerRuntime:
 
     def start(self) -> None:
         self.services.queue.ensure_groups()
+        s = self.services
+        flusher = AnalyticsFlusher(s.redis, s.db, prefix=s.queue.prefix, in_process=s.in_process_redis)
         _ = self.services.skills  # load NLU and catalog now, not on a resident's first message
         interval = self.services.queue.lease_ttl_ms / 3000
         keeper = LeaseKeeper(self.consumers, interval, self.stop_event)
         keeper.start()
-        self.threads = [keeper]
+        self.threads = [keeper, flusher.start(self.stop_event)]
         for i, consumer in enumerate(self.consumers):
             t = threading.Thread(target=consumer.run, args=(self.stop_event,), name=f"consumer-{i}", daemon=True)
             t.start()

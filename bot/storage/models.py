@@ -27,6 +27,8 @@ class AnalyticsEvent(Base):
     procedure_id: Mapped[str | None] = mapped_column(String(128), index=True, nullable=True)
     event_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     props: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The Redis outbox entry it came from: a flush retried after a crash inserts nothing twice.
+    outbox_id: Mapped[str | None] = mapped_column(String(40), nullable=True, unique=True)
 
 
 class ScriptSnapshot(Base):

@@ -36,6 +36,15 @@ class Stack:
     def wait_answers(self, user_id: str, count: int, timeout: float = 15.0) -> list[dict]:
         return self.emulator.emulator.wait_for_messages(user_id, timeout=timeout, count=count)
 
+    def analytics_settled(self, timeout: float = 10.0) -> None:
+        """Wait until the analytics outbox reached SQL (it is flushed in batches, after the answer)."""
+        from bot.analytics.outbox import stream_key
+
+        deadline = time.time() + timeout
+        while self.services.redis.xlen(stream_key(self.services.queue.prefix)) > 0:
+            assert time.time() < deadline, "analytics outbox not flushed"
+            time.sleep(0.05)
+
 
 @pytest.fixture(scope="session")
 def shared_nlu():

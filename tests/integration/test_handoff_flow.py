@@ -82,6 +82,7 @@ def test_juminhyo_variants_to_a_tracked_link_that_redirects_once_per_click(stack
     assert _clicks(stack, procedure_id="juminhyo_copy") == token_clicks + 1
     assert _go(stack, uri).status_code == 302  # a second tap is a second click
     assert _clicks(stack, procedure_id="juminhyo_copy") == token_clicks + 2
+    stack.analytics_settled()
     [shown] = [p for p in _events(stack, "handoff_shown", "juminhyo_copy") if p["answers"]["copies"] == "2通"]
     clicked = [p for p in _events(stack, "handoff_clicked", "juminhyo_copy") if p["token"] == shown["token"]]
     assert len(clicked) == 2 and clicked[0]["source"] == "chat"
@@ -168,6 +169,7 @@ def test_poster_qr_starts_the_procedure_through_the_emulator_and_the_scan_is_cou
     r.say("やめる")
     r.press("はい、やめる")
 
+    stack.analytics_settled()
     after = _report(pg_database)
     asao_b, asao_a = (_row(x, "code", "ward-asao", "facilities") for x in (before, after))
     assert asao_a["scans"] - asao_b.get("scans", 0) == 1 and asao_a["clicks"] - asao_b.get("clicks", 0) == 1

@@ -217,8 +217,16 @@ def test_each_resident_message_is_counted_once_without_its_text(stack) -> None:
         stack.sender.text(user, words)
     stack.sender.sticker(user)
     stack.wait_answers(user, 3)
-    time.sleep(0.3)
     me = user_hash(user, stack.services.settings.channel_secret[:8])
+    deadline = time.time() + 10  # the outbox reaches SQL in batches, a moment after the answer
+    while True:
+        with stack.services.db.session() as s:
+            rows = s.execute(select(AnalyticsEvent.props).where(AnalyticsEvent.name == "message_received",
+                                                                AnalyticsEvent.user_hash == me)).scalars().all()
+        if len(rows) >= 3 or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    time.sleep(1.0)  # and no second copy arrives later
     with stack.services.db.session() as s:
         rows = s.execute(select(AnalyticsEvent.props).where(AnalyticsEvent.name == "message_received",
                                                             AnalyticsEvent.user_hash == me)).scalars().all()
