@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
-from linebot.v3.webhook import SignatureValidator
 from werkzeug.exceptions import HTTPException
 
 from bot.config import Settings, load_settings
@@ -35,13 +34,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.config["JSON_AS_ASCII"] = False
     services = services or Services(settings)
     app.extensions["kb.services"] = services
-    app.extensions["kb.signature"] = SignatureValidator(settings.channel_secret)
     app.extensions["kb.health_probes"] = {"nlu": lambda: nlu_health(settings)}
 
     from bot import health, webhook
     from bot.handoff import web as handoff_web
 
-    app.register_blueprint(webhook.bp)
+    app.wsgi_app = webhook.PathDispatch(  # type: ignore[method-assign]
+        app.wsgi_app, {"/callback": webhook.WebhookEndpoint(services, settings.channel_secret, settings.max_body_bytes)})
     app.register_blueprint(health.bp)
     app.register_blueprint(handoff_web.bp)  # GET /go/<token>
 

@@ -9,15 +9,14 @@ import re
 import time
 
 import redis
-from flask import Blueprint, current_app, jsonify, request
 from linebot.v3.webhook import SignatureValidator
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from werkzeug.wsgi import get_content_length, get_input_stream
 
 from bot.privacy import redact_sensitive
 from bot.queue import QueueItem
 
 log = logging.getLogger(__name__)
-bp = Blueprint("webhook", __name__)
 
 # LINE's deepest documented event (a text message's mentionees) is 7 levels deep. A body nested
 # deeper is rejected at the door: near the interpreter's recursion limit json.loads still succeeds
@@ -25,10 +24,6 @@ bp = Blueprint("webhook", __name__)
 MAX_JSON_DEPTH = 64
 # A "\ud800"-style escape: json.loads turns an unpaired one into a str Redis cannot encode as UTF-8.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-
-
-def _error(status: int, message: str):
-    return jsonify({"message": message}), status
 
 
 def _too_deep(value: object, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -80,56 +75,101 @@ def _redact(event: dict) -> tuple[str, ...]:
     return kinds
 
 
-@bp.post("/callback")
-def callback():
-    services = current_app.extensions["kb.services"]
-    validator: SignatureValidator = current_app.extensions["kb.signature"]
-    signature = request.headers.get("X-Line-Signature", "")
-    if not signature:
-        return _error(400, "missing X-Line-Signature")
-    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH → 413 before we read it
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if limit is not None and request.content_length is None and len(raw) >= limit:
-        # A chunked body has no Content-Length: werkzeug stops reading at the limit and hands us the
-        # truncated bytes, which failed as "invalid signature" (a 400). Say what is wrong instead.
-        raise RequestEntityTooLarge()
-    try:
-        body = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return _error(400, "body is not UTF-8")
-    if not validator.validate(body, signature):
-        log.warning("bad webhook signature", extra={"bytes": len(raw)})
-        return _error(400, "invalid signature")
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):
-        return _error(400, "body is not JSON")
-    if _too_deep(payload):
-        return _error(400, "body is nested too deeply")
-    if _SURROGATE_ESCAPE.search(body):
-        payload = _without_lone_surrogates(payload)
-    if not isinstance(payload, dict) or not isinstance(payload.get("events", []), list):
-        return _error(400, "body is not a webhook request")
-    destination = payload.get("destination") if isinstance(payload.get("destination"), str) else None
-    received = int(time.time() * 1000)
-    items = []
-    for ev in payload.get("events") or []:
-        if not isinstance(ev, dict):
-            continue
-        item = {"event": ev, "destination": destination, "received_ms": received}
-        kinds = _redact(ev)  # before the event is hashed, queued or logged
-        if kinds:
-            item["redacted"] = list(kinds)
-        items.append(QueueItem(_dedup_key(ev), _partition_key(ev), item))
-    if not items:
-        return "", 200  # LINE's "Verify" request has no events
-    accepted = _enqueue_with_retry(services.queue, items)
-    if accepted is None:
-        # Not acknowledged: LINE redelivers, and the dedup key makes that safe.
-        return _error(503, "temporarily unavailable")
-    dups = len(accepted) - sum(accepted)
-    log.info("webhook accepted", extra={"events": len(items), "duplicates": dups})
-    return "", 200
+class WebhookEndpoint:
+    """``POST /callback`` as a bare WSGI app, mounted in front of Flask.
+
+    The webhook is the one hot path: Flask's request context, session and response machinery cost
+    more than the work itself (signature, JSON, one Lua call), so it is served without them.
+    """
+
+    def __init__(self, services, channel_secret: str, max_body_bytes: int) -> None:
+        self.services = services
+        self.validator = SignatureValidator(channel_secret)
+        self.max_body_bytes = max_body_bytes
+
+    def __call__(self, environ: dict, start_response) -> list[bytes]:
+        if environ.get("REQUEST_METHOD") != "POST":
+            return _respond(start_response, 405, "method not allowed (use POST)", [("Allow", "POST")])
+        try:
+            status, message = self.handle(environ)
+        except RequestEntityTooLarge:
+            status, message = 413, f"request body too large (limit {self.max_body_bytes} bytes)"
+        except ClientDisconnected:
+            status, message = 400, "request body incomplete"
+        return _respond(start_response, status, message)
+
+    def handle(self, environ: dict) -> tuple[int, str]:
+        signature = environ.get("HTTP_X_LINE_SIGNATURE", "")
+        if not signature:
+            return 400, "missing X-Line-Signature"
+        limit = self.max_body_bytes
+        raw = get_input_stream(environ, max_content_length=limit).read()
+        if get_content_length(environ) is None and len(raw) >= limit:
+            # A chunked body has no Content-Length: reading stops at the limit with truncated
+            # bytes, which would fail as "invalid signature" (a 400). Say what is wrong instead.
+            raise RequestEntityTooLarge()
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return 400, "body is not UTF-8"
+        if not self.validator.validate(body, signature):
+            log.warning("bad webhook signature", extra={"bytes": len(raw)})
+            return 400, "invalid signature"
+        try:
+            payload = json.loads(body)
+        except (ValueError, RecursionError):
+            return 400, "body is not JSON"
+        if _too_deep(payload):
+            return 400, "body is nested too deeply"
+        if _SURROGATE_ESCAPE.search(body):
+            payload = _without_lone_surrogates(payload)
+        if not isinstance(payload, dict) or not isinstance(payload.get("events", []), list):
+            return 400, "body is not a webhook request"
+        destination = payload.get("destination") if isinstance(payload.get("destination"), str) else None
+        received = int(time.time() * 1000)
+        items = []
+        for ev in payload.get("events") or []:
+            if not isinstance(ev, dict):
+                continue
+            item = {"event": ev, "destination": destination, "received_ms": received}
+            kinds = _redact(ev)  # before the event is hashed, queued or logged
+            if kinds:
+                item["redacted"] = list(kinds)
+            items.append(QueueItem(_dedup_key(ev), _partition_key(ev), item))
+        if not items:
+            return 200, ""  # LINE's "Verify" request has no events
+        accepted = _enqueue_with_retry(self.services.queue, items)
+        if accepted is None:
+            # Not acknowledged: LINE redelivers, and the dedup key makes that safe.
+            return 503, "temporarily unavailable"
+        dups = len(accepted) - sum(accepted)
+        log.info("webhook accepted", extra={"events": len(items), "duplicates": dups})
+        return 200, ""
+
+
+_REASONS = {200: "OK", 400: "BAD REQUEST", 405: "METHOD NOT ALLOWED", 413: "REQUEST ENTITY TOO LARGE",
+            503: "SERVICE UNAVAILABLE"}
+
+
+def _respond(start_response, status: int, message: str, extra: list[tuple[str, str]] | None = None) -> list[bytes]:
+    body = json.dumps({"message": message}).encode() if message else b""
+    headers = [("Content-Length", str(len(body))), *(extra or [])]
+    if body:
+        headers.append(("Content-Type", "application/json"))
+    start_response(f"{status} {_REASONS[status]}", headers)
+    return [body]
+
+
+class PathDispatch:
+    """Send one exact path to its own WSGI app, everything else to Flask."""
+
+    def __init__(self, default, routes: dict[str, object]) -> None:
+        self.default = default
+        self.routes = routes
+
+    def __call__(self, environ: dict, start_response):
+        app = self.routes.get(environ.get("PATH_INFO", ""))
+        return (app or self.default)(environ, start_response)
 
 
 def _enqueue_with_retry(queue, items: list[QueueItem], budget_s: float = 2.0) -> list[bool] | None:
