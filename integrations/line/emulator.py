@@ -138,6 +138,7 @@ class LineEmulator:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._auth_header = f"Bearer {channel_access_token}"
+        self._listeners: list[Callable[[list[dict[str, Any]]], None]] = []
         spec.warm_up()
         self._reset_state()
 
@@ -181,6 +182,15 @@ class LineEmulator:
         cutoff = self._clock() - self.reply_token_ttl
         for token in [t for t, r in self._tokens.items() if r.used or r.issued_at < cutoff]:
             del self._tokens[token]
+
+    def add_listener(self, listener: Callable[[list[dict[str, Any]]], None]) -> None:
+        """Call ``listener(records)`` for every accepted send, with its delivery records.
+
+        It runs on the request thread with the emulator's lock held, so it must be quick
+        (benchmarks use it to wake a waiting resident without polling).
+        """
+        with self._lock:
+            self._listeners.append(listener)
 
     def add_content(self, message_id: str, data: bytes, content_type: str = "image/jpeg") -> None:
         """Register the bytes a user "sent", served at GET /v2/bot/message/{messageId}/content."""
@@ -319,6 +329,10 @@ class LineEmulator:
         counts[api] += 1
         self._known_users[user_id] = None
         self._changed.notify_all()
+        if self._listeners:
+            records = self._deliveries[-len(messages):] if messages else []
+            for listener in self._listeners:
+                listener(records)
         return sent
 
     def _violation(self, method: str, path: str, message: str, details: list[dict[str, str]], body: Any) -> None:
