@@ -28,14 +28,14 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from bot.nlu import normalize as _normalize
-from bot.nlu.data import OUT_OF_SCOPE, NluData, data_fingerprint, load_nlu_data, nlu_files
+from bot.nlu.data import OUT_OF_SCOPE, PROC_PREFIX, NluData, data_fingerprint, load_nlu_data, nlu_files
 from bot.nlu.features import MAX_CHARS, Featurizer
 from bot.nlu.result import IntentScore, NluResult
 
 log = logging.getLogger(__name__)
 
 # Bump when features/classifier change so stale caches are not reused.
-MODEL_VERSION = "embedded-6"
+MODEL_VERSION = "embedded-7"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = REPO_ROOT / "nlu_data"
 DEFAULT_CACHE_DIR = REPO_ROOT / "var" / "cache"
@@ -129,6 +129,7 @@ class EmbeddedNlu:
         self.coef: np.ndarray | None = None
         self.intercept: np.ndarray | None = None
         self.train_matrix: sp.csr_matrix | None = None
+        self._non_procedure: np.ndarray | None = None  # indices of dialogue acts and out_of_scope
         self.report = TrainReport()
 
     # ---------------------------------------------------------------- training
@@ -206,6 +207,8 @@ class EmbeddedNlu:
         self.coef = np.ascontiguousarray(coef.T, dtype=np.float32)
         self.intercept = intercept
         self.train_matrix = sp.csr_matrix(x.T, dtype=np.float32)
+        self._non_procedure = np.array([k for k, name in enumerate(self.intents)
+                                        if not name.startswith(PROC_PREFIX)], dtype=np.int64)
 
     # ---------------------------------------------------------------- inference
     def scores(self, text: str) -> tuple[np.ndarray, float]:
@@ -225,6 +228,19 @@ class EmbeddedNlu:
             sim = float(dots.max()) if len(dots) else 0.0
         return p, sim
 
+    def _threshold_oos_confidence(self, p: np.ndarray, top: float) -> float:
+        """Confidence of an out-of-scope decision made by the thresholds (not by the intent).
+
+        `1 - top` alone counts probability spread over several procedures as evidence of "off
+        topic", so an ambiguous request ("which of these?") looked strongly out of scope and the
+        router hid its candidates; the mass outside procedures alone under-rates novel off-topic
+        texts. Their mean was best in 5-fold CV on nlu_data/nlu (thresholds re-tuned for each
+        variant; routed top-3 95.1% -> 95.5%, in-scope texts answered "no procedure" 49 -> 29).
+        """
+        outside = float(p[self._non_procedure].sum()) if self._non_procedure is not None else 0.0
+        p_oos = float(p[self.intents.index(OUT_OF_SCOPE)]) if OUT_OF_SCOPE in self.intents else 0.0
+        return max(0.5 * (1.0 - top) + 0.5 * outside, p_oos)
+
     def parse(self, text: str) -> NluResult:
         text = text or ""
         short = text[:MAX_CHARS]
@@ -236,8 +252,7 @@ class EmbeddedNlu:
         if top.name != OUT_OF_SCOPE and (
             not _normalize.normalize(short) or (top.confidence < self.oos.confidence and sim < self.oos.novelty)
         ):
-            oos_conf = max(1.0 - top.confidence, float(p[self.intents.index(OUT_OF_SCOPE)])
-                           if OUT_OF_SCOPE in self.intents else 0.0)
+            oos_conf = self._threshold_oos_confidence(p, top.confidence)
             extra.update(oos_reason="threshold", model_intent=top.name)
             ranking = [IntentScore(OUT_OF_SCOPE, oos_conf)] + [r for r in ranking if r.name != OUT_OF_SCOPE]
         elif top.name == OUT_OF_SCOPE:
