@@ -75,6 +75,8 @@ def worker(concurrency: int | None) -> None:
     settings = load_settings()
     if settings.embedded_redis:
         raise click.ClickException("REDIS_URL is required for a separate worker (use `kawasaki-bot serve` alone)")
+    if settings.worker_nice > 0:
+        os.nice(settings.worker_nice)
     services = Services(settings)
     WorkerRuntime(services, concurrency).run_forever()
     services.close()

@@ -60,6 +60,9 @@ class Settings:
     max_text_chars: int = 1000
     loading_after_s: float = 0.8
     worker_concurrency: int = 4
+    # A separate worker yields the CPU to the web process on a shared machine: LINE waits for the
+    # webhook's 200, while queued turns can wait a moment (0 = do not change the priority).
+    worker_nice: int = 19
     # True when LINE credentials were not given: dev values and the emulator are used.
     dev_line: bool = False
     extra: dict = field(default_factory=dict)
@@ -102,5 +105,6 @@ def load_settings() -> Settings:
         max_body_bytes=_int("KB_MAX_BODY_BYTES", 1024 * 1024),
         loading_after_s=_float("KB_LOADING_AFTER_S", 0.8),
         worker_concurrency=_int("KB_WORKER_CONCURRENCY", 4),
+        worker_nice=_int("KB_WORKER_NICE", 19),
         dev_line=dev_line,
     )

@@ -73,7 +73,9 @@ class FormSkill:
         if script is None:
             session.pop("form", None)
             return TurnResult(session, [text(texts.STATE_LOST)], formsave=False)
-        hint = self.parse(incoming.text) if incoming.kind == "text" and incoming.text else None
+        words = incoming.text if incoming.kind == "text" else None
+        # Lazy: most answers fit the question, and only one that does not needs the NLU's opinion.
+        hint = (lambda: self.parse(words)) if words else None
         res = engine.step(script, state, incoming, now=ctx.now, hint=hint)
         effects = _effects(res.effects)
         if res.status == "off_topic":

@@ -64,10 +64,16 @@ return 0
 """
 
 _RENEW_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+-- KEYS: the leases to renew; returns 1/0 per key (0 = no longer ours)
+local out = {}
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then
+    out[i] = redis.call('PEXPIRE', KEYS[i], ARGV[2])
+  else
+    out[i] = 0
+  end
 end
-return 0
+return out
 """
 
 _RELEASE_LUA = """
@@ -181,7 +187,15 @@ class Queue:
         return bool(self._acquire(keys=[self.lease_key(partition)], args=[consumer_id, self.lease_ttl_ms]))
 
     def renew(self, partition: int, consumer_id: str) -> bool:
-        return bool(self._renew(keys=[self.lease_key(partition)], args=[consumer_id, self.lease_ttl_ms]))
+        return self.renew_many([partition], consumer_id) == [partition]
+
+    def renew_many(self, partitions: list[int], consumer_id: str) -> list[int]:
+        """Renew several leases in one call; returns the partitions still ours."""
+        if not partitions:
+            return []
+        keys = [self.lease_key(p) for p in partitions]
+        results = self._renew(keys=keys, args=[consumer_id, self.lease_ttl_ms])
+        return [p for p, ok in zip(partitions, results, strict=True) if ok]
 
     def release(self, partition: int, consumer_id: str) -> None:
         self._release(keys=[self.lease_key(partition)], args=[consumer_id])
@@ -332,10 +346,10 @@ class Consumer:
         target = math.ceil(q.partitions / max(alive, 1))
         acquired: list[int] = []
         with self._lock:
-            for p in list(self.owned):
-                if not q.renew(p, self.consumer_id):
-                    log.warning("lease lost", extra={"partition": p, "consumer": self.consumer_id})
-                    self.owned.discard(p)
+            kept = set(q.renew_many(sorted(self.owned), self.consumer_id))
+            for p in self.owned - kept:
+                log.warning("lease lost", extra={"partition": p, "consumer": self.consumer_id})
+            self.owned &= kept
             while len(self.owned) > target:
                 p = self.owned.pop()
                 q.release(p, self.consumer_id)
@@ -358,8 +372,7 @@ class Consumer:
         """Called by the keeper thread so a long turn does not lose its partitions."""
         with self._lock:
             owned = list(self.owned)
-        for p in owned:
-            self.queue.renew(p, self.consumer_id)
+        self.queue.renew_many(owned, self.consumer_id)
         self.queue.heartbeat(self.consumer_id, ttl_ms=self.queue.lease_ttl_ms)
 
     def _drain_pending(self, partition: int) -> None:

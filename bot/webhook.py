@@ -88,8 +88,11 @@ class WebhookEndpoint:
         self.max_body_bytes = max_body_bytes
 
     def __call__(self, environ: dict, start_response) -> list[bytes]:
-        if environ.get("REQUEST_METHOD") != "POST":
-            return _respond(start_response, 405, "method not allowed (use POST)", [("Allow", "POST")])
+        method = environ.get("REQUEST_METHOD")
+        if method == "OPTIONS":  # what HTTP says OPTIONS is for: the methods this URL takes
+            return _respond(start_response, 200, "", [("Allow", "POST, OPTIONS")])
+        if method != "POST":
+            return _respond(start_response, 405, "method not allowed (use POST)", [("Allow", "POST, OPTIONS")])
         try:
             status, message = self.handle(environ)
         except RequestEntityTooLarge:

@@ -556,7 +556,10 @@ def _looks_off_topic(inc: Incoming, hint: Any, procedure_id: str | None = None) 
 
 
 def _hint(hint: Any) -> tuple[str | None, float]:
-    """Accepts an NluResult, {"intent": name|{name, confidence}, "confidence": x} or (name, confidence)."""
+    """Accepts an NluResult, {"intent": name|{name, confidence}, "confidence": x} or (name, confidence),
+    or a function returning one (the NLU then runs only for an answer that did not fit)."""
+    if callable(hint):
+        hint = hint()
     if hint is None:
         return None, 0.0
     if isinstance(hint, tuple) and len(hint) == 2:

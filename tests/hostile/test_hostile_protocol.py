@@ -95,7 +95,7 @@ def test_wrong_methods(hstack, untouched, method: str) -> None:
     tried(f"protocol: method {method}")
     response = _exchange(hstack, _request(method, body, [b"Content-Type: application/json", signature]))
     status = _status(response)
-    if method == "OPTIONS":  # Flask answers OPTIONS itself, listing what is allowed
+    if method == "OPTIONS":  # OPTIONS lists what the URL allows
         assert status == 200 and b"POST" in response.split(b"\r\n\r\n")[0], response[:300]
     else:
         assert status in (405, 501) if method in ("TRACE", "BREW") else status == 405, response[:300]
