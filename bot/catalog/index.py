@@ -7,13 +7,14 @@ folded name, keywords, category and description; queries are reduced to their co
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.catalog.schema import ProcedureRecord
 from bot.nlu.normalize import content_text, fold, reading
@@ -39,6 +40,32 @@ def _doc_text(p: ProcedureRecord) -> str:
     text = " ".join(fold(x).replace(" ", "") for x in parts if x)
     # Readings of name and keywords, so kana-only queries (じゅうみんひょう) find kanji names.
     return text + " " + " ".join(reading(x) for x in [p.name, *p.keywords] if x)
+
+
+def tfidf_matrix(docs: list[list[str]]) -> tuple[dict[str, int], np.ndarray, sp.csr_matrix]:
+    """(vocabulary, idf, l2-normalised doc x term matrix) with scikit-learn's TfidfVectorizer
+    formulas (sublinear tf = 1 + ln c, smooth idf = ln((1 + n) / (1 + df)) + 1).
+
+    Written out because importing scikit-learn into every serving process costs ~45 MB of
+    memory for these few lines; tests/catalog_data checks it against TfidfVectorizer itself.
+    """
+    vocab: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    for i, grams in enumerate(docs):
+        for gram, count in Counter(grams).items():
+            rows.append(i)
+            cols.append(vocab.setdefault(gram, len(vocab)))
+            vals.append(1.0 + math.log(count))
+    n = len(docs)
+    x = sp.csr_matrix((vals, (rows, cols)), shape=(n, len(vocab)), dtype=np.float64)
+    df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=len(vocab))
+    idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+    x = sp.csr_matrix(x @ sp.diags(idf))
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return vocab, idf, sp.csr_matrix(sp.diags(1.0 / norms) @ x)
 
 
 @dataclass(frozen=True)
@@ -73,15 +100,12 @@ class Catalog:
 
     # ------------------------------------------------------------------ search
     def _build_index(self) -> None:
-        self._vec = TfidfVectorizer(analyzer=_grams, sublinear_tf=True, lowercase=False)
         if not self.procedures:
             self._vocab: dict[str, int] = {}
             self._idf = np.empty(0)
             self._term_docs = sp.csr_matrix((0, 0))
             return
-        x = self._vec.fit_transform([_doc_text(p) for p in self.procedures])
-        self._vocab = dict(self._vec.vocabulary_)
-        self._idf = self._vec.idf_.astype(np.float64)
+        self._vocab, self._idf, x = tfidf_matrix([_grams(_doc_text(p)) for p in self.procedures])
         self._term_docs = sp.csr_matrix(x.T)  # term-major: a query touches only its own terms
 
     def search(self, text: str, k: int = 5) -> list[SearchHit]:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.nlu.data import NluData
 from bot.nlu.normalize import analyze, fold, fold_normalized, normalize
@@ -118,8 +117,24 @@ def prepare_text(text: str, expander: Expander, split_mode: str | None) -> Prepa
     return Prepared(char_text=char_text, words=grams)
 
 
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
+def char_ngrams(text: str) -> list[str]:
+    """Character 1-3-grams exactly as TfidfVectorizer(analyzer="char", ngram_range=(1, 3),
+    lowercase=False) makes them, so a served model needs no scikit-learn (tests/nlu checks it)."""
+    text = _WHITE_SPACES.sub(" ", text)
+    n_chars = len(text)
+    grams = list(text)
+    for n in (2, 3):
+        grams.extend(text[i : i + n] for i in range(n_chars - n + 1))
+    return grams
+
+
 class Featurizer:
     def __init__(self, data: NluData, split_mode: str | None = None) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer  # training only (see embedded.py)
+
         self.expander = Expander.from_data(data)
         self.split_mode = split_mode
         self.char_vec = TfidfVectorizer(
@@ -166,7 +181,7 @@ class FastVectorizer:
         # No reference to `fz`: the sklearn vectorizers are dropped after training to save memory.
         self.expander = fz.expander
         self.split_mode = fz.split_mode
-        self.char_analyzer = fz.char_vec.build_analyzer()
+        self.char_analyzer = char_ngrams  # = fz.char_vec.build_analyzer(), without pickling sklearn
         self.char_vocab: dict[str, int] = dict(fz.char_vec.vocabulary_)
         self.char_idf = fz.char_vec.idf_.astype(np.float64)
         self.word_vocab: dict[str, int] = dict(fz.word_vec.vocabulary_)

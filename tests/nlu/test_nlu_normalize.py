@@ -51,3 +51,13 @@ def test_normalize_is_idempotent_on_random_text() -> None:
         assert normalize(once) == once
 
     check()
+
+
+def test_char_ngrams_equal_scikit_learns_char_analyzer() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from bot.nlu.features import char_ngrams
+
+    reference = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), lowercase=False).build_analyzer()
+    for text in ["", "a", "ab", "そふぁ を すてたい", "住民票  の\t写し", "x  y\n\nz", "１２３ abc ＡＢＣ"]:
+        assert char_ngrams(text) == reference(text)
