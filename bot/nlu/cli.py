@@ -87,13 +87,16 @@ def eval_command(data_dir: Path, heldout: Path, catalog_file: Path | None, rasa_
 @click.option("--catalog", "catalog_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None)
 @click.option("--folds", default=5, show_default=True)
-def tune_command(data_dir: Path, catalog_file: Path | None, folds: int) -> None:
+@click.option("--seeds", default="0,1", show_default=True,
+              help="k-fold shuffles whose out-of-fold predictions are pooled for tuning.")
+def tune_command(data_dir: Path, catalog_file: Path | None, folds: int, seeds: str) -> None:
     """Choose routing thresholds on out-of-fold predictions; prints values for thresholds.py."""
     from bot.catalog.service import catalog_from_file, get_catalog
     from bot.routing.tuning import tune_on_data
 
     catalog = catalog_from_file(catalog_file) if catalog_file else get_catalog()
-    res = tune_on_data(load_nlu_data(data_dir), catalog, folds)
+    seed_list = tuple(int(s) for s in seeds.split(",") if s.strip())
+    res = tune_on_data(load_nlu_data(data_dir), catalog, folds, seed_list)
     click.echo(f"examples: {res.n}  utility: current {res.baseline_utility:.3f} -> best {res.utility:.3f}")
     click.echo(repr(res.thresholds))
 

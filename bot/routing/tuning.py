@@ -1,6 +1,7 @@
 """Choose the routing thresholds on data (`kawasaki-bot nlu tune`).
 
-Each training example is scored by an NLU model that did not see it (out-of-fold), routed
+Each training example is scored by an NLU model that did not see it (out-of-fold, pooled over
+several k-fold seeds so the choice does not follow one split's luck), routed
 with candidate thresholds, and scored with UTILITY below; the grid point with the best mean
 utility wins. Examples of dialogue acts and out_of_scope expect "no procedure".
 """
@@ -91,7 +92,9 @@ def tune(results: list[tuple[str, str, NluResult]], catalog: Catalog) -> TuneRes
     return TuneResult(best_t, best_u, baseline, len(items))
 
 
-def tune_on_data(data: NluData, catalog: Catalog, k: int = 5) -> TuneResult:
+def tune_on_data(data: NluData, catalog: Catalog, k: int = 5, seeds: tuple[int, ...] = (0, 1)) -> TuneResult:
+    """Tune on the out-of-fold predictions of several k-fold splits, pooled: one split's
+    thresholds follow the luck of its folds (grid optimum changed between seeds 0 and 1)."""
     from bot.nlu.evaluation import oof_results
 
-    return tune(oof_results(data, k), catalog)
+    return tune([r for seed in seeds for r in oof_results(data, k, seed=seed)], catalog)
