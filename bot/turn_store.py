@@ -140,6 +140,10 @@ class TurnStore:
         key = self._k("turn", event_id)
         pipe = self.r.pipeline(transaction=True)
         pipe.hset(key, mapping={"status": status, "method": method})
+        if status in ("sent", "rejected"):
+            # Only the status is needed from now on (to drop a re-run): do not keep the answer's
+            # text in Redis for the record's lifetime (memory, and residents' data).
+            pipe.hdel(key, "messages")
         pipe.expire(key, self.turn_ttl_s)
         if also is not None:
             also(pipe)
