@@ -38,9 +38,10 @@ from pathlib import Path
 from typing import Any
 
 import jpholiday
+import requests
 import sqlalchemy as sa
 
-from bot.devstack import SECRET, DevStack
+from bot.devstack import SECRET, DevStack, wait_until
 from bot.line_api import retry_key_for
 from integrations.line.webhook_sender import EventFactory, sign
 
@@ -132,7 +133,8 @@ class Waiters:
             self.loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result((arrived, messages)))
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """(status, whether the server keeps the connection open)."""
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
     for line in head.split(b"\r\n"):
@@ -140,7 +142,7 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
             length = int(line.split(b":", 1)[1])
             if length:
                 await reader.readexactly(length)
-    return status
+    return status, b"connection: close" not in head.lower()
 
 
 class Resident:
@@ -157,6 +159,7 @@ class Resident:
         self.writer: asyncio.StreamWriter | None = None
         self.last: list[dict] = []
         self.latencies: list[float] = []
+        self.by_step: dict[str, list[float]] = defaultdict(list)
         self.errors = 0
         self.receipts = 0
         self.turns = 0
@@ -173,7 +176,10 @@ class Resident:
                 assert self.reader is not None
                 self.writer.write(raw)
                 await self.writer.drain()
-                status = await _read_response(self.reader)
+                status, keep = await _read_response(self.reader)
+                if not keep:  # e.g. werkzeug's server in `serve` closes after every response
+                    self.writer.close()
+                    self.writer = None
             except (ConnectionError, asyncio.IncompleteReadError):
                 self.writer = None
                 await asyncio.sleep(0.2)
@@ -205,6 +211,7 @@ class Resident:
         except TimeoutError:
             return None
         self.latencies.append((arrived - start) * 1000)
+        self.by_step[value].append(self.latencies[-1])
         self.turns += 1
         self.last = messages
         return messages
@@ -283,6 +290,13 @@ async def run_phase(stack: DevStack, ledger: Ledger, residents: int, seconds: fl
     elapsed = time.perf_counter() - start
     emulator._listeners.remove(waiters)
     lat = [x for p in people for x in p.latencies]
+    steps: dict[str, list[float]] = defaultdict(list)
+    for p in people:
+        for k, v in p.by_step.items():
+            steps[k] += v
+    if os.environ.get("KB_BENCH_STEPS"):
+        for k, v in steps.items():
+            print(f"  step {k[:12]:<14} n={len(v):5d} p50={pct(v, 50):6.1f} p99={pct(v, 99):6.1f} ms")
     return {"residents": residents, "turns": len(lat), "turns/s": round(len(lat) / elapsed, 1),
             "p50 ms": round(pct(lat, 50), 1), "p99 ms": round(pct(lat, 99), 1), "max ms": round(max(lat or [0]), 1),
             "errors": sum(p.errors for p in people), "receipts": sum(p.receipts for p in people)}
@@ -333,7 +347,10 @@ def main() -> None:
     ap.add_argument("--sample", type=float, default=30.0, help="soak: RSS sample interval in seconds")
     ap.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
     ap.add_argument("--worker-concurrency", type=int, default=4)
+    ap.add_argument("--worker-processes", type=int, default=2, help="Procfile `worker` processes (scale-out)")
     ap.add_argument("--pg", default=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    ap.add_argument("--serve", action="store_true",
+                    help="drive the single-process `kawasaki-bot serve` (on the same Redis and PostgreSQL) instead")
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
 
@@ -343,7 +360,16 @@ def main() -> None:
     ledger = Ledger()
     out: dict[str, Any] = {"machine": machine(), "command": "python bench/form_load.py " + " ".join(sys.argv[1:])}
     try:
-        stack.start()
+        if args.serve:
+            stack.start_redis()
+            stack.create_database()
+            stack.start_emulator()
+            stack._spawn("serve", ["kawasaki-bot", "serve", "--host", "127.0.0.1", "--port", str(stack.web_port)])
+            wait_until(lambda: requests.get(f"http://127.0.0.1:{stack.web_port}/healthz", timeout=1).ok, 180, "serve")
+        else:
+            stack.start()
+            for i in range(2, args.worker_processes + 1):
+                stack.start_worker(f"worker{i}")
         warm = asyncio.run(run_phase(stack, ledger, 4, args.warmup, 0))  # warm caches and connections
         rows = []
         if args.soak:
@@ -361,7 +387,11 @@ def main() -> None:
             think = max(0.0, args.soak_residents / args.rate)
             rows.append(asyncio.run(run_phase(stack, ledger, args.soak_residents, args.soak, 1, think, tick)))
             out["rss"] = samples
+            # Growth: the last sample against the first one taken after a minute of load.
+            base = next((x for x in samples if x["t s"] >= 60), samples[0])
+            out["rss growth MB"] = {k: round(samples[-1][k] - base[k], 1) for k in base if k != "t s"}
             print(table(samples))
+            print("RSS growth after the first minute (MB):", json.dumps(out["rss growth MB"]))
         else:
             for level in [int(x) for x in args.levels.split(",")]:
                 rows.append(asyncio.run(run_phase(stack, ledger, level, args.seconds, 2 + level)))
@@ -372,8 +402,11 @@ def main() -> None:
         out.update({"rows": rows, "accounting": accounting, "violations": len(stack.emulator.emulator.violations)})
     finally:
         stack.stop()
-    print(f"\nMachine: {out['machine']}; web: gunicorn gthread x{args.web_workers}, "
-          f"worker: 1 process x{args.worker_concurrency} consumers")
+    setup = ("kawasaki-bot serve (one process)" if args.serve else
+             f"web: gunicorn {os.environ.get('WEB_WORKER_CLASS', 'gevent')} x{args.web_workers}, "
+             f"worker: {args.worker_processes} process(es) x{args.worker_concurrency} consumers")
+    out["setup"] = setup
+    print(f"\nMachine: {out['machine']}; {setup}")
     print(table(out["rows"]))
     print(json.dumps(out["accounting"], ensure_ascii=False), "spec violations:", out["violations"])
     if args.json:

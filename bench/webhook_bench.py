@@ -129,6 +129,7 @@ def main() -> None:
     ap.add_argument("--users", type=int, default=500)
     ap.add_argument("--web-workers", type=int, default=2)
     ap.add_argument("--worker-concurrency", type=int, default=4)
+    ap.add_argument("--worker-processes", type=int, default=1, help="Procfile `worker` processes (scale-out)")
     ap.add_argument("--pg", default=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     args = ap.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
@@ -139,6 +140,8 @@ def main() -> None:
     rows = []
     try:
         stack.start()
+        for i in range(2, args.worker_processes + 1):
+            stack.start_worker(f"worker{i}")
         info = requests.get(stack.emulator_url + "/_emulator/info", timeout=5).json()
         r = redis.Redis(port=stack.redis_port)
         for rate in rates:
@@ -174,7 +177,7 @@ def main() -> None:
     cpu = subprocess.run(["sh", "-c", "lscpu | grep 'Model name' | cut -d: -f2"], capture_output=True,
                          text=True).stdout.strip()
     print(f"\nMachine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}; "
-          f"web: gunicorn gthread x{args.web_workers}, worker: 1 process x{args.worker_concurrency} consumers")
+          f"web: gunicorn {os.environ.get('WEB_WORKER_CLASS', 'gevent')} x{args.web_workers}, worker: {args.worker_processes} process(es) x{args.worker_concurrency} consumers")
     cols = list(rows[0])
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
