@@ -53,6 +53,23 @@ def db() -> None:
     """Database commands."""
 
 
+def _upgrade(url: str) -> None:
+    from bot.storage.migrate import upgrade
+
+    upgrade(url)
+
+
+def _upgrade_in_child(url: str) -> None:
+    """Migrate in a short-lived child: Alembic and its templates would stay in `serve`'s memory (~25 MB)."""
+    import multiprocessing
+
+    child = multiprocessing.get_context("spawn").Process(target=_upgrade, args=(url,), name="db-upgrade")
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise click.ClickException("データベースの更新（db upgrade）に失敗しました。ログを確認してください。")
+
+
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply the Alembic migrations to DATABASE_URL."""
@@ -92,7 +109,6 @@ def serve(port: int | None, host: str, chat: bool) -> None:
 
     from bot.app import create_app
     from bot.services import Services
-    from bot.storage.migrate import upgrade
     from bot.worker import WorkerRuntime
 
     settings = load_settings()
@@ -114,7 +130,7 @@ def serve(port: int | None, host: str, chat: bool) -> None:
             channel_access_token=settings.channel_access_token,
         )
         settings = replace(settings, line_api_base_url=emulator.url, line_data_api_base_url=emulator.url)
-    upgrade(settings.database_url)
+    _upgrade_in_child(settings.database_url)
     services = Services(settings)
     app = create_app(settings, services)
     runtime = WorkerRuntime(services, concurrency=2)

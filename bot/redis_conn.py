@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
-import fakeredis
 import redis
 
-_fake_server: fakeredis.FakeServer | None = None
+_fake_server: Any = None  # fakeredis.FakeServer, imported only when used (it and Lua cost memory)
 _fake_lock = threading.Lock()
 
 
@@ -23,6 +23,8 @@ def connect(redis_url: str | None) -> tuple[redis.Redis, bool]:
             retry_on_timeout=False,
         )
         return client, False
+    import fakeredis
+
     with _fake_lock:
         if _fake_server is None:
             _fake_server = fakeredis.FakeServer()
