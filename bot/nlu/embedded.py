@@ -268,7 +268,7 @@ class EmbeddedNlu:
     # ---------------------------------------------------------------- cache
     @staticmethod
     def cache_key(files: list[Path]) -> str:
-        extra = f"{MODEL_VERSION}|{metadata.version('scikit-learn')}|{_normalize.SPLIT_MODE}|{SVM_C}"
+        extra = f"{MODEL_VERSION}|{metadata.version('scikit-learn')}|{_normalize.SPLIT_MODE}|{_normalize.SUDACHI_DICT}|{SVM_C}"
         # The code that shapes features is part of the model: a change there must retrain.
         code = [Path(__file__).with_name(n) for n in ("embedded.py", "features.py", "normalize.py", "data.py")]
         return data_fingerprint([*files, *code], extra)

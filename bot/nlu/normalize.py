@@ -10,6 +10,7 @@ Two views of a text are used:
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import unicodedata
@@ -22,6 +23,9 @@ from sudachipy import Dictionary, SplitMode
 # such as 転出届 / 住民票 whole for the word features, and the char n-grams already cover the
 # sub-word matches that A adds.
 SPLIT_MODE = "C"
+
+# Sudachi system dictionary ("core" or "small"); env KB_SUDACHI_DICT. Part of the model cache key.
+SUDACHI_DICT = os.environ.get("KB_SUDACHI_DICT", "core").strip().lower() or "core"
 
 _LONG_VOWELS = "-~ｰ－—―‐‑‒–⁃−〜～"  # dash-like marks people type instead of ー
 _LONG_VOWEL_RE = re.compile(f"(?<=[ぁ-ゖァ-ヺー])[{re.escape(_LONG_VOWELS)}]+")
@@ -76,7 +80,7 @@ class _Tokenizer:
         if tok is None:
             with self._lock:
                 if self._dict is None:
-                    self._dict = Dictionary(dict="core")
+                    self._dict = Dictionary(dict=SUDACHI_DICT)
             tok = self._dict.tokenizer(mode=getattr(SplitMode, SPLIT_MODE))
             self._local.tok = tok
         return tok

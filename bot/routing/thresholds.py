@@ -14,6 +14,10 @@ candidate 0.4 (utility 0.884 -> 0.888), but on an independent split (seed 2, not
 that lowered routed top-3 95.6% -> 95.3% and doubled in-scope texts answered "no procedure" (18 ->
 38), trading them for out-of-scope recall (82.4% -> 83.8%). A missing procedure costs a resident
 more than an extra "もしかして" card, so the values below were kept.
+Round 3 (3,095 examples, move destinations): the pooled grid prefers confident 0.5 /
+oos_candidate 0.5 / keyword_weight 0.7 (utility 0.879 -> 0.883), but on seeds 2 and 3 routed top-1
+was 92.9 -> 92.9 and 92.6 -> 92.5 and in-scope "no procedure" 20 -> 24 and 23 -> 22: no clear gain,
+values kept.
 """
 
 from __future__ import annotations
