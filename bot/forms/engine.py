@@ -33,6 +33,8 @@ from bot.forms.slots.choice import yes_no_of
 from bot.forms.templates import contact_text, render
 from bot.forms.textnorm import fold
 from bot.nlu.data import proc_id
+from bot.nlu.normalize import analyze, reading
+from bot.nlu.normalize import fold as kana_fold
 
 STATE_FORMAT = 1
 FAILURES_BEFORE_HELP = 3
@@ -211,7 +213,8 @@ def _on_question(script: Script, state: dict[str, Any], action: str, fields: dic
         state["scratch"] = outcome.scratch
         return _result(state, _question(script, state, now, [outcome.message] if outcome.message else [], repeat=False))
     assert isinstance(outcome, Invalid)
-    if outcome.reason in _GENERIC_FAILS and _looks_off_topic(inc, hint, script.procedure_id):
+    if (outcome.reason in _GENERIC_FAILS and not _about_the_question(inc, slot)
+            and _looks_off_topic(inc, hint, script.procedure_id)):
         return StepResult(state, status="off_topic")
     return _failed(script, state, sid, outcome, now)
 
@@ -538,6 +541,18 @@ def _decode(script: Script, state: dict[str, Any], inc: Incoming) -> tuple[str, 
     if inc.kind in ("follow", "unfollow", "other"):
         return "foreign", {}, None
     return "media", {}, Answer(inc.kind)
+
+
+def _about_the_question(inc: Incoming, slot: dict[str, Any]) -> bool:
+    """A wrong answer that names the question's own subject (「でんわ番号なし」, 「電話はありません」 to
+    電話番号) is about the question, whatever the NLU thinks (it reads でんわ as "talk to a person"):
+    re-ask with an example, do not route it elsewhere."""
+    if inc.kind != "text" or not inc.text:
+        return False
+    label = re.sub(r"[（(].*?[)）]", "", _label(slot))
+    said = reading(inc.text)
+    words = {kana_fold(t[3] or t[0]) for t in analyze(label, "A") if t[2]}  # 電話番号 -> 電話, 番号
+    return any(len(w) >= 3 and w in said for w in words)  # not だす, もの: too common
 
 
 def _looks_off_topic(inc: Incoming, hint: Any, procedure_id: str | None = None) -> bool:

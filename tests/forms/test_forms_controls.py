@@ -200,3 +200,22 @@ def test_current_question_messages_reshow_state():
     msgs = engine.current_question_messages(w.script, w.state, now=w.now)
     assert msgs[-1]["type"] == "flex"
     assert_line_valid(msgs)
+
+
+def test_a_wrong_answer_about_the_question_itself_is_re_asked_not_routed():
+    """「電話番号なし」 reads like "talk to a person" to the NLU; at the phone question it is about the question."""
+    w = Walker(load("sodaigomi"))
+    w.text("ソファ1つ")
+    w.text("2100004")
+    w.text("1-2-3")
+    w.tap("12月3日(木)")
+    w.tap("自宅の玄関前")
+    w.text("川崎 太郎")
+    assert w.state["current"] == "phone", w.last_text
+    ask_human = ("ask_human", 0.93)
+    for words in ("でんわ番号なし", "電話はありません"):
+        w.text(words, hint=ask_human)
+        assert w.result.status == "active" and w.state["current"] == "phone", words
+        assert "例" in w.last_text
+    w.text("住民票はどこでとれますか", hint=("juminhyo_copy", 0.93))  # a different subject is still routed
+    assert w.result.status == "off_topic"
