@@ -43,6 +43,7 @@ import sqlalchemy as sa
 
 from bot.devstack import SECRET, DevStack, wait_until
 from bot.line_api import retry_key_for
+from integrations.line.actions import tappable_actions
 from integrations.line.webhook_sender import EventFactory, sign
 
 
@@ -76,19 +77,6 @@ def pct(values: list[float], p: float) -> float:
         return float("nan")
     values = sorted(values)
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
-
-
-def _actions(node: Any, found: list[dict]) -> list[dict]:
-    if isinstance(node, dict):
-        action = node.get("action")
-        if isinstance(action, dict) and "label" in action:
-            found.append(action)
-        for value in node.values():
-            _actions(value, found)
-    elif isinstance(node, list):
-        for value in node:
-            _actions(value, found)
-    return found
 
 
 @dataclass
@@ -193,7 +181,7 @@ class Resident:
 
     async def turn(self, kind: str, value: str, timeout: float) -> list[dict] | None:
         if kind == "press":
-            action = next((a for a in _actions(self.last, []) if a["label"] == value), None)
+            action = next((a for a in tappable_actions(self.last) if a["label"] == value), None)
             if action is None:
                 return None
             if action["type"] == "message":

@@ -15,6 +15,7 @@ from bot.app import create_app
 from bot.config import load_settings
 from bot.services import Services
 from bot.worker import WorkerRuntime
+from integrations.line.actions import tappable_actions
 from integrations.line.emulator import EmulatorHandle, run_emulator_in_thread
 from integrations.line.webhook_sender import WebhookSender
 
@@ -103,25 +104,6 @@ def short_token_stack(redis_url: str, pg_database: str, shared_nlu) -> Iterator[
     yield from _start_stack(redis_url, pg_database, shared_nlu, reply_token_ttl=0.3)
 
 
-def _actions(messages: list[dict]) -> list[dict]:
-    """Every tappable action in the messages (quick replies, template and Flex buttons)."""
-    found: list[dict] = []
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            action = node.get("action")
-            if isinstance(action, dict) and "label" in action:
-                found.append(action)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(messages)
-    return found
-
-
 class Resident:
     def __init__(self, stack, user_id: str) -> None:
         self.stack = stack
@@ -145,8 +127,8 @@ class Resident:
         return self._wait(event)
 
     def press(self, label: str) -> list[dict]:
-        action = next((a for a in _actions(self.last) if a["label"] == label), None)
-        assert action is not None, f"no button {label!r} in {[a['label'] for a in _actions(self.last)]}"
+        action = next((a for a in tappable_actions(self.last) if a["label"] == label), None)
+        assert action is not None, f"no button {label!r} in {[a['label'] for a in tappable_actions(self.last)]}"
         if action["type"] == "message":
             return self.say(action["text"])
         event = self.stack.sender.events.postback(self.user_id, action["data"])
@@ -155,10 +137,10 @@ class Resident:
         return self._wait(event)
 
     def link(self, label: str) -> str:
-        return next(a["uri"] for a in _actions(self.last) if a["label"] == label and a["type"] == "uri")
+        return next(a["uri"] for a in tappable_actions(self.last) if a["label"] == label and a["type"] == "uri")
 
     def labels(self) -> list[str]:
-        return [a["label"] for a in _actions(self.last)]
+        return [a["label"] for a in tappable_actions(self.last)]
 
     def text_of(self) -> str:
         return json.dumps(self.last, ensure_ascii=False)

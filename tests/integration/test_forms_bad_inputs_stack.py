@@ -44,6 +44,7 @@ from bot.forms.textnorm import nfkc
 from bot.logging_setup import user_hash
 from bot.submissions.crypto import decrypt_json
 from bot.submissions.models import Submission
+from integrations.line.actions import tappable_actions
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))  # a Monday, as in tests/forms
 RECEIPT = re.compile(r"受付番号：(KW-\d{6}-[0-9A-Z]{6})")
@@ -53,27 +54,12 @@ LEAKS = re.compile(r"(?i)\b(?:error|invalid|exception|traceback|none|null|true|f
 ANSWER_ACTIONS = ("datetimepicker", "location", "camera", "cameraRoll")
 
 
-def _actions(messages: list[dict]) -> list[dict]:
-    found: list[dict] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("action"), dict) and "label" in node["action"]:
-                found.append(node["action"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(messages)
-    return found
 
 
 def _answer_buttons(messages: list[dict]) -> list[str]:
     """Labels of the buttons that answer the current question (not ヘルプ, やめる, 戻る …)."""
     out = []
-    for a in _actions(messages):
+    for a in tappable_actions(messages):
         if a["type"] in ANSWER_ACTIONS or (a["type"] == "postback" and a["data"].startswith("f=a&")):
             out.append(a["label"])
     return out
@@ -110,8 +96,8 @@ class FormWalker:
         raise AssertionError(f"no answer to {event.get('message') or event.get('postback')}")
 
     def _button(self, label: str) -> dict:
-        action = next((a for a in _actions(self.last) if a["label"] == label), None)
-        assert action is not None, f"no button {label!r} in {[a['label'] for a in _actions(self.last)]}"
+        action = next((a for a in tappable_actions(self.last) if a["label"] == label), None)
+        assert action is not None, f"no button {label!r} in {[a['label'] for a in tappable_actions(self.last)]}"
         return action
 
     def send(self, what) -> list[dict]:
@@ -128,7 +114,7 @@ class FormWalker:
             fields[what.field] = what.value
             return self._post(events.postback(self.user, urlencode(fields)))
         if isinstance(what, Picker):
-            picker = next(a for a in _actions(self.last) if a["type"] == "datetimepicker")
+            picker = next(a for a in tappable_actions(self.last) if a["type"] == "datetimepicker")
             return self._post(events.postback(self.user, picker["data"], {"date": what.date}))
         if isinstance(what, Place):
             return self._post(events.location(self.user, what.latitude, what.longitude, address=what.address))
@@ -187,7 +173,7 @@ class FormWalker:
         assert after["failures"].get(slot) == failures + 1, where
         assert "例：" in said, where
         assert _answer_buttons(messages) == self.question_buttons, where
-        assert {"ヘルプ", "やめる"} <= {a["label"] for a in _actions(messages[-1:])}, where
+        assert {"ヘルプ", "やめる"} <= {a["label"] for a in tappable_actions(messages[-1:])}, where
         # Every third failure on a question adds its help and the owning section's contact.
         contact = contact_text(self.script())
         assert (contact in said) == ((failures + 1) % 3 == 0), f"contact after {failures + 1} failures — {where}"

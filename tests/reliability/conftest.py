@@ -9,20 +9,8 @@ import pytest
 
 from bot.devstack import SECRET
 from bot.line_api import retry_key_for
+from integrations.line.actions import tappable_actions
 from integrations.line.webhook_sender import WebhookSender
-
-
-def _actions(node, found: list[dict]) -> list[dict]:
-    if isinstance(node, dict):
-        action = node.get("action")
-        if isinstance(action, dict) and "label" in action:
-            found.append(action)
-        for value in node.values():
-            _actions(value, found)
-    elif isinstance(node, list):
-        for value in node:
-            _actions(value, found)
-    return found
 
 
 class StackResident:
@@ -81,7 +69,7 @@ class StackResident:
         return self.wait_for(self.send_text(words))
 
     def press_async(self, label: str) -> dict:
-        action = next((a for a in _actions(self.last, []) if a["label"] == label), None)
+        action = next((a for a in tappable_actions(self.last) if a["label"] == label), None)
         assert action is not None, f"no button {label!r}"
         if action["type"] == "message":
             return self.send_text(action["text"])
