@@ -93,12 +93,13 @@ def start_console_stack(redis_url: str, database_url: str, nlu, *, dev_line: boo
 
 
 @pytest.fixture
-def console_redis_url(redis_base_url: str) -> Iterator[str]:
-    """Redis database 12, used only by these tests, flushed before and after each."""
+def console_redis_url(redis_base_url: str, redis_test_db: int) -> Iterator[str]:
+    """The session's own Redis database (claimed by tests/conftest.py, so two test runs on one
+    machine never share it), flushed before and after each test."""
     import redis
 
     base = redis_base_url.rsplit("/", 1)[0] if redis_base_url.count("/") > 2 else redis_base_url
-    url = f"{base}/12"
+    url = f"{base}/{redis_test_db}"
     client = redis.Redis.from_url(url)
     client.flushdb()
     yield url
