@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.queue import TransientError
-from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +23,8 @@ class Analytics:
 class EffectRunner:
     """Applies effects; returns extra messages some effects produce (e.g. a receipt)."""
 
-    def __init__(self, db: Database, *, salt: str = "") -> None:
-        self.db = db
-        self.salt = salt
+    def __init__(self, *, salt: str = "") -> None:
+        self.salt = salt  # for the pseudonymous user hash of analytics rows
         self.handlers: dict[type, Any] = {}
 
     def register(self, effect_type: type, handler) -> None:

@@ -44,7 +44,7 @@ class Services:
 
     @cached_property
     def effects(self) -> EffectRunner:
-        return EffectRunner(self.db, salt=self.settings.channel_secret[:8])
+        return EffectRunner(salt=self.settings.channel_secret[:8])
 
     @cached_property
     def nlu(self):
