@@ -25,8 +25,6 @@ import asyncio
 import datetime as dt
 import json
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import threading
@@ -40,6 +38,7 @@ from typing import Any
 import jpholiday
 import requests
 import sqlalchemy as sa
+from benchlib import machine, pct, read_response, table
 
 from bot.devstack import SECRET, DevStack, wait_until
 from bot.line_api import retry_key_for
@@ -70,13 +69,6 @@ def form_steps(today: dt.date) -> list[tuple[str, str, str]]:
         ("press", "なし", "送信"),
         ("press", "送信", "受付番号"),
     ]
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 @dataclass
@@ -121,18 +113,6 @@ class Waiters:
             self.loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result((arrived, messages)))
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
-    """(status, whether the server keeps the connection open)."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-            if length:
-                await reader.readexactly(length)
-    return status, b"connection: close" not in head.lower()
-
-
 class Resident:
     def __init__(self, user_id: str, port: int, factory: EventFactory, destination: str, waiters: Waiters,
                  ledger: Ledger, steps: list[tuple[str, str, str]]) -> None:
@@ -164,7 +144,7 @@ class Resident:
                 assert self.reader is not None
                 self.writer.write(raw)
                 await self.writer.drain()
-                status, keep = await _read_response(self.reader)
+                status, keep = await read_response(self.reader)
                 if not keep:  # e.g. werkzeug's server in `serve` closes after every response
                     self.writer.close()
                     self.writer = None
@@ -309,19 +289,6 @@ def settle(ledger: Ledger, timeout: float = 30.0) -> dict[str, int]:
     doubled = sum(1 for e in ledger.acked if ledger.answers.get(e, 0) > 1)
     return {"sent": ledger.sent, "acknowledged": len(ledger.acked), "answered": len(ledger.acked) - lost,
             "lost": lost, "doubled": doubled, "non-200": ledger.non_200}
-
-
-def machine() -> str:
-    cpu = subprocess.run(["sh", "-c", "lscpu | grep 'Model name' | cut -d: -f2"], capture_output=True,
-                         text=True).stdout.strip()
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
-
-
-def table(rows: list[dict]) -> str:
-    cols = list(rows[0])
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def main() -> None:

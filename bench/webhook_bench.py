@@ -17,8 +17,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
-import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,19 +24,13 @@ from pathlib import Path
 
 import redis
 import requests
+from benchlib import machine, pct, read_response, table
 
 from bot.devstack import SECRET, DevStack
 from integrations.line.webhook_sender import new_webhook_event_id, sign
 
 PHRASES = ["ソファを捨てたい", "住民票がほしい", "引っ越しの手続き", "ヘルプ", "保育園に入りたい",
            "母が介護が必要になった", "道路に穴があいている", "こんにちは", "図書館の本を予約したい", "税金の証明書"]
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def build_requests(emulator_url: str, destination: str, n: int, users: int, port: int) -> list[tuple[str, bytes]]:
@@ -64,18 +56,6 @@ def build_requests(emulator_url: str, destination: str, n: int, users: int, port
         return list(pool.map(one, range(n)))
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    if length:
-        await reader.readexactly(length)
-    return status
-
-
 async def drive(port: int, reqs: list[tuple[str, bytes]], rate: float, conns: int) -> dict:
     """Open loop: request i is due at start + i/rate; its latency counts from that moment."""
     queue: asyncio.Queue = asyncio.Queue()
@@ -98,7 +78,7 @@ async def drive(port: int, reqs: list[tuple[str, bytes]], rate: float, conns: in
             try:
                 writer.write(raw)
                 await writer.drain()
-                status = await _read_response(reader)
+                status, _keep = await read_response(reader)
             except (ConnectionError, asyncio.IncompleteReadError):
                 errors += 1
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -174,15 +154,9 @@ def main() -> None:
             print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
     finally:
         stack.stop()
-    cpu = subprocess.run(["sh", "-c", "lscpu | grep 'Model name' | cut -d: -f2"], capture_output=True,
-                         text=True).stdout.strip()
-    print(f"\nMachine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}; "
-          f"web: gunicorn {os.environ.get('WEB_WORKER_CLASS', 'gevent')} x{args.web_workers}, worker: {args.worker_processes} process(es) x{args.worker_concurrency} consumers")
-    cols = list(rows[0])
-    print("| " + " | ".join(cols) + " |")
-    print("|" + "---|" * len(cols))
-    for row in rows:
-        print("| " + " | ".join(str(row[c]) for c in cols) + " |")
+    print(f"\nMachine: {machine()}; web: gunicorn {os.environ.get('WEB_WORKER_CLASS', 'gevent')} "
+          f"x{args.web_workers}, worker: {args.worker_processes} process(es) x{args.worker_concurrency} consumers")
+    print(table(rows))
 
 
 if __name__ == "__main__":
