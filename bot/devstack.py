@@ -253,7 +253,8 @@ class DevStack:
     def start_worker(self, name: str = "worker", timeout: float = 180) -> None:
         before = self.live_consumers()  # a killed worker's heartbeats linger until they expire
         self._spawn(name, ["sh", "-c", "exec " + procfile_command("worker")])
-        wait_until(lambda: len(self.live_consumers() - before) >= self.worker_concurrency, timeout, name, 0.1)
+        # One consumer per worker process (its KB_WORKER_CONCURRENCY threads share it).
+        wait_until(lambda: len(self.live_consumers() - before) >= 1, timeout, name, 0.1)
 
     def live_consumers(self) -> set[bytes]:
         now = int(time.time() * 1000)

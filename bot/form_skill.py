@@ -25,7 +25,7 @@ from bot.forms.messages import is_form_postback
 from bot.forms.registry import ScriptRegistry
 from bot.forms.script import Script
 from bot.nlu.result import NluResult
-from bot.submissions.store import LogNotifier, SubmissionStore, notify_pending
+from bot.submissions.store import LogNotifier, SectionNotifier, SubmissionStore
 
 ACTIVE_PHASES = ("asking", "confirming", "editing")
 
@@ -126,13 +126,15 @@ class FormSkill:
 
 
 def register_submission_effects(effects: EffectRunner, store: SubmissionStore,
-                                notifiers: dict[str, object] | None = None) -> None:
-    notifiers = notifiers or {"log": LogNotifier()}
+                                notifier: SectionNotifier | None = None) -> SectionNotifier:
+    """Store applications in the turn; the returned notifier tells the section (run it in a worker)."""
+    notifier = notifier or SectionNotifier(store, {"log": LogNotifier()})
 
     def handle(effect: StoreSubmission, *, user_id: str, event_id: str) -> list[dict]:
         stored = store.store(effect.submit, user_id=user_id)
         crashpoint("after_submission_insert")
-        notify_pending(store, notifiers)
+        if stored.created:
+            notifier.wake()
         return engine.completion_messages(effect.script, effect.state, stored.receipt_no)
 
     effects.register(StoreSubmission, handle)

@@ -30,7 +30,7 @@ from bot.faults import crashpoint
 from bot.line_api import LineApi, retry_key_for
 from bot.loading import DelayedCalls
 from bot.logging_setup import user_hash
-from bot.queue import Delivery, Queue, TransientError
+from bot.queue import Delivery, PartitionMoved, Queue, TransientError
 from bot.turn_store import FencingError, TurnRecord, TurnStore
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ class TurnProcessor:
             except FencingError:
                 # Another consumer owns this user now and will process the event itself.
                 log.warning("lost partition before commit", extra={"event_id": parsed.event_id})
-                raise TransientError("partition moved") from None
+                raise PartitionMoved("partition moved") from None
             return messages, method
         finally:
             loading.cancel()

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 
 import redis
 
+from bot.ordered_pool import OrderedPool
+
 log = logging.getLogger(__name__)
 
 GROUP = "workers"
@@ -84,6 +86,20 @@ return 0
 """
 
 
+def ordering_key(event: dict) -> str:
+    """Whose events must be handled in order: the user, group or room the event comes from.
+
+    It picks the partition at enqueue and the FIFO inside a consumer (bot/ordered_pool.py).
+    """
+    source = event.get("source")
+    if isinstance(source, dict):
+        for key in ("userId", "groupId", "roomId"):
+            value = source.get(key)
+            if isinstance(value, str) and value:
+                return value
+    return "_unknown"
+
+
 @dataclass(frozen=True, slots=True)
 class QueueItem:
     """One webhook event to enqueue."""
@@ -104,9 +120,19 @@ class Delivery:
     claimed: bool = False  # taken over from another consumer (a possible re-run)
     acked: bool = False  # the handler already acknowledged it (in its own final transaction)
 
+    @property
+    def ordering_key(self) -> str:
+        """The event's ordering key; without an event, the whole partition is one key."""
+        event = self.payload.get("event")
+        return ordering_key(event) if isinstance(event, dict) else ""
+
 
 class TransientError(Exception):
     """A dependency is down for a while: retry the same event later, in order."""
+
+
+class PartitionMoved(TransientError):
+    """The partition's lease belongs to another consumer now; it will process the event itself."""
 
 
 class Queue:
@@ -327,17 +353,30 @@ Handler = Callable[[Delivery], None]
 
 @dataclass
 class Consumer:
-    """One sequential consumer: owns a fair share of partitions and processes them in order."""
+    """Owns a fair share of partitions and processes each partition's events in order.
+
+    With ``threads`` > 1 the reader hands deliveries to an OrderedPool: different users run on
+    different threads, one user's events one at a time and in order. With 1 they run in the reader's
+    own thread (``poll_once`` returns when they are done).
+    """
 
     queue: Queue
     handler: Handler
     consumer_id: str = field(default_factory=lambda: f"c-{uuid.uuid4().hex[:12]}")
-    batch: int = 32
+    batch: int = 32  # the most deliveries read and not yet finished
     block_ms: int = 1000
     transient_retry_max_s: float = 300.0
+    threads: int = 1
     owned: set[int] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _next_rebalance: float = 0.0
+    _pool: OrderedPool | None = None
+    _redis_lost: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        if self.threads > 1:
+            self._pool = OrderedPool(self._process_pooled, self.threads, name=f"handler-{self.consumer_id}")
+            self._pool.start()
 
     def rebalance(self) -> None:
         """Heartbeat, then grow or shrink the owned partitions towards a fair share."""
@@ -347,12 +386,22 @@ class Consumer:
         acquired: list[int] = []
         with self._lock:
             kept = set(q.renew_many(sorted(self.owned), self.consumer_id))
-            for p in self.owned - kept:
+            lost = self.owned - kept
+            for p in lost:
                 log.warning("lease lost", extra={"partition": p, "consumer": self.consumer_id})
+            if lost and self._pool is not None:
+                self._pool.discard(lost)  # their new owner claims them from Redis
             self.owned &= kept
-            while len(self.owned) > target:
-                p = self.owned.pop()
-                q.release(p, self.consumer_id)
+            excess = len(self.owned) - target
+            for p in sorted(self.owned):
+                if excess <= 0:
+                    break
+                # Only hand over a partition with nothing queued or running here, so that its
+                # next owner never runs one user's events beside ours.
+                if self._pool is None or self._pool.idle(p):
+                    self.owned.discard(p)
+                    q.release(p, self.consumer_id)
+                    excess -= 1
             if len(self.owned) < target:
                 start = random.randrange(q.partitions)
                 for i in range(q.partitions):
@@ -376,20 +425,57 @@ class Consumer:
         self.queue.heartbeat(self.consumer_id, ttl_ms=self.queue.lease_ttl_ms)
 
     def _drain_pending(self, partition: int) -> None:
+        if self._pool is not None:
+            # Events we read from this partition before losing it may still be queued or running
+            # here; the claim below returns them again, so drop ours and let the running one end.
+            self._pool.discard([partition])
+            self._pool.wait_idle([partition], timeout=self.transient_retry_max_s)
+            self._pool.submit(self.queue.claim_pending(partition, self.consumer_id))
+            return
         for delivery in self.queue.claim_pending(partition, self.consumer_id):
             self._process(delivery)
 
     def poll_once(self) -> int:
+        if self._redis_lost.is_set():
+            raise redis.ConnectionError("a handler lost its Redis connection")
         now = time.monotonic()
         if now >= self._next_rebalance:
             self.rebalance()
             self._next_rebalance = now + min(1.0, self.queue.lease_ttl_ms / 4000)
         with self._lock:
             owned = sorted(self.owned)
-        deliveries = self.queue.read_new(owned, self.consumer_id, self.batch, self.block_ms)
-        for delivery in deliveries:
-            self._process(delivery)
+        if self._pool is None:
+            deliveries = self.queue.read_new(owned, self.consumer_id, self.batch, self.block_ms)
+            for delivery in deliveries:
+                self._process(delivery)
+            return len(deliveries)
+        if not self._pool.wait_below(self.batch, timeout=self.block_ms / 1000):
+            return 0
+        room = self.batch - self._pool.pending
+        deliveries = self.queue.read_new(owned, self.consumer_id, room, self.block_ms)
+        self._pool.submit(deliveries)
         return len(deliveries)
+
+    def _process_pooled(self, delivery: Delivery) -> None:
+        try:
+            self._process(delivery)
+        except redis.ConnectionError as exc:
+            # The event stays pending in Redis. Its partition's later events must not overtake it:
+            # drop them here, and let the reader start over (re-take leases, claim pending in order).
+            assert self._pool is not None
+            self._pool.discard([delivery.partition], block=True)
+            self._redis_lost.set()
+            log.warning("redis unavailable during a turn", extra={"entry": delivery.entry_id, "error": str(exc)})
+
+    def _forget_partitions(self) -> None:
+        """After losing Redis: hold nothing locally; leases are re-taken and pending claimed on return."""
+        if self._pool is not None:
+            self._pool.discard()
+            self._pool.wait_idle(timeout=self.transient_retry_max_s)
+            self._pool.unblock()
+        self._redis_lost.clear()
+        with self._lock:
+            self.owned.clear()
 
     def _process(self, delivery: Delivery) -> None:
         started = time.monotonic()
@@ -402,6 +488,14 @@ class Consumer:
                     self.queue.ack(delivery)
                 return
             except TransientError as exc:
+                if isinstance(exc, PartitionMoved):
+                    # Not acked: it stays pending for the partition's new owner, who claims it.
+                    log.warning("partition moved; leaving the event to its owner", extra={"entry": delivery.entry_id})
+                    with self._lock:
+                        self.owned.discard(delivery.partition)
+                    if self._pool is not None:
+                        self._pool.discard([delivery.partition])
+                    return
                 if time.monotonic() - started > self.transient_retry_max_s:
                     log.error("giving up after transient errors", extra={"entry": delivery.entry_id})
                     self.queue.dead_letter(delivery, f"transient: {exc}")
@@ -426,8 +520,7 @@ class Consumer:
                 backoff = 0.2
             except redis.ConnectionError as exc:
                 log.warning("redis unavailable; consumer waiting", extra={"error": str(exc)})
-                with self._lock:
-                    self.owned.clear()  # leases will be re-acquired (and pending claimed) on return
+                self._forget_partitions()  # leases will be re-acquired (and pending claimed) on return
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
             except Exception:
@@ -437,6 +530,8 @@ class Consumer:
         self.shutdown()
 
     def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.close()  # queued events stay pending for the next owner; running ones finish
         with self._lock:
             owned = list(self.owned)
             self.owned.clear()

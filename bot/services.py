@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.conversation.core import Skills
@@ -13,6 +14,9 @@ from bot.queue import Queue
 from bot.redis_conn import connect
 from bot.storage.db import Database
 from bot.turn_store import TurnStore
+
+if TYPE_CHECKING:
+    from bot.submissions.store import SectionNotifier
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,8 @@ class Services:
             lease_ttl_ms=settings.lease_ttl_ms,
             in_process=self.in_process_redis,
         )
+        # Built with the skills (bot/skills.py); its thread runs in the worker (bot/worker.py).
+        self.section_notifier: SectionNotifier | None = None
         self.store = TurnStore(
             self.redis, session_ttl_s=settings.session_ttl_s, form_resume_ttl_s=settings.form_resume_ttl_s
         )

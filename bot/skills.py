@@ -9,7 +9,7 @@ from bot.conversation.core import Skills
 from bot.form_skill import FormSkill, register_submission_effects
 from bot.procedure_skill import ProcedureSkill
 from bot.submissions.mail import MailNotifier
-from bot.submissions.store import LogNotifier
+from bot.submissions.store import LogNotifier, SectionNotifier
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -34,5 +34,6 @@ def build_skills(services: Services) -> Skills:
     catalog = services.catalog()  # loaded once per process; a reload comes with the staff console
     ProcedureSkill.from_services(services, parse=services.nlu.parse, catalog=lambda: catalog).register(skills)
     FormSkill(registry=services.scripts, parse=services.nlu.parse).register(skills)
-    register_submission_effects(services.effects, services.submissions, section_notifiers(services, catalog))
+    notifier = SectionNotifier(services.submissions, section_notifiers(services, catalog))
+    services.section_notifier = register_submission_effects(services.effects, services.submissions, notifier)
     return skills

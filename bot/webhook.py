@@ -14,7 +14,7 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length, get_input_stream
 
 from bot.privacy import redact_sensitive
-from bot.queue import QueueItem
+from bot.queue import QueueItem, ordering_key
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +44,6 @@ def _without_lone_surrogates(payload: object) -> object:
     """Replace unpaired surrogates (valid JSON escapes, invalid Unicode) with U+FFFD."""
     text = json.dumps(payload, ensure_ascii=False)
     return json.loads(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
-
-
-def _partition_key(event: dict) -> str:
-    source = event.get("source")
-    if isinstance(source, dict):
-        for key in ("userId", "groupId", "roomId"):
-            value = source.get(key)
-            if isinstance(value, str) and value:
-                return value
-    return "_unknown"
 
 
 def _dedup_key(event: dict) -> str:
@@ -138,7 +128,7 @@ class WebhookEndpoint:
             kinds = _redact(ev)  # before the event is hashed, queued or logged
             if kinds:
                 item["redacted"] = list(kinds)
-            items.append(QueueItem(_dedup_key(ev), _partition_key(ev), item))
+            items.append(QueueItem(_dedup_key(ev), ordering_key(ev), item))
         if not items:
             return 200, ""  # LINE's "Verify" request has no events
         accepted = _enqueue_with_retry(self.services.queue, items)

@@ -38,7 +38,9 @@ class WorkerRuntime:
         self.stop_event = threading.Event()
         processor = build_processor(services)
         n = concurrency or services.settings.worker_concurrency
-        self.consumers = [Consumer(services.queue, processor) for _ in range(n)]
+        # One consumer per process, its partitions' events spread over n handler threads: a
+        # resident waits only for free capacity, not behind the residents hashed to one thread.
+        self.consumers = [Consumer(services.queue, processor, threads=n)]
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -57,6 +59,8 @@ class WorkerRuntime:
         keeper = LeaseKeeper(self.consumers, interval, self.stop_event)
         keeper.start()
         self.threads = [keeper, flusher.start(self.stop_event)]
+        if s.section_notifier is not None:
+            self.threads.append(s.section_notifier.start(self.stop_event))
         for i, consumer in enumerate(self.consumers):
             t = threading.Thread(target=consumer.run, args=(self.stop_event,), name=f"consumer-{i}", daemon=True)
             t.start()
@@ -65,6 +69,8 @@ class WorkerRuntime:
 
     def stop(self, timeout: float = 10.0) -> None:
         self.stop_event.set()
+        if self.services.section_notifier is not None:
+            self.services.section_notifier.wake()
         for t in self.threads:
             t.join(timeout)
         log.info("worker stopped")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -79,14 +81,28 @@ class SubmissionStore:
             return StoredSubmission(receipt, created)
         raise RuntimeError("could not allocate a receipt number")
 
-    def pending_notifications(self, limit: int = 50) -> list[Submission]:
+    def pending_notifications(self, limit: int = 50) -> list[str]:
+        """Ids of applications whose section has not been told yet, oldest first."""
         with self.db.session() as s:
-            return list(s.scalars(select(Submission).where(Submission.notified_at.is_(None))
+            return list(s.scalars(select(Submission.id).where(Submission.notified_at.is_(None))
                                   .order_by(Submission.created_at).limit(limit)))
 
-    def mark_notified(self, submission_id: str) -> None:
+    def notify_once(self, submission_id: str, notify: Callable[[Submission], None]) -> bool:
+        """Tell the section about one application, unless another process is doing it or did it.
+
+        The row stays locked (FOR UPDATE SKIP LOCKED) while ``notify`` runs and is marked in the
+        same transaction, so two workers never both send it; a crash before the commit leaves it
+        unmarked and it is sent again (at least once). ``notify`` raising leaves it unmarked.
+        """
         with self.db.session() as s:
+            sub = s.scalars(select(Submission)
+                            .where(Submission.id == submission_id, Submission.notified_at.is_(None))
+                            .with_for_update(skip_locked=True)).first()
+            if sub is None:
+                return False
+            notify(sub)
             s.execute(update(Submission).where(Submission.id == submission_id).values(notified_at=utcnow()))
+            return True
 
 
 class LogNotifier:
@@ -99,18 +115,53 @@ class LogNotifier:
 
 
 def notify_pending(store: SubmissionStore, notifiers: dict[str, object]) -> int:
-    """At-least-once notification: a crash between insert and notice, or a mail server that is down,
-    is caught up on a later call. A failing notifier never fails the resident's turn."""
-    sent = 0
-    for sub in store.pending_notifications():
+    """One pass over the applications not yet notified; returns how many were sent.
+
+    At least once: a crash between insert and notice, or a mail server that is down, is caught up
+    on a later pass. A failing notifier is logged and retried; it never reaches the resident.
+    """
+    def send(sub: Submission) -> None:
         kind = str((sub.notify or {}).get("kind", "log"))
         notifier = notifiers.get(kind) or notifiers["log"]
+        notifier(sub)  # type: ignore[operator]
+
+    sent = 0
+    for submission_id in store.pending_notifications():
         try:
-            notifier(sub)  # type: ignore[operator]
+            sent += store.notify_once(submission_id, send)
         except Exception as exc:
-            log.warning("section not notified yet; will retry", extra={"receipt_no": sub.receipt_no,
+            log.warning("section not notified yet; will retry", extra={"submission": submission_id,
                                                                        "error": type(exc).__name__})
-            continue
-        store.mark_notified(sub.id)
-        sent += 1
     return sent
+
+
+class SectionNotifier:
+    """Tells the owning sections about new applications in the background, not in the turn.
+
+    The resident's 送信 only stores the application (and wakes this thread); sending mail, which may
+    be slow or down, never delays or fails their answer. Every ``interval_s`` it also catches up on
+    anything a crash or a mail outage left unsent.
+    """
+
+    def __init__(self, store: SubmissionStore, notifiers: dict[str, object], interval_s: float = 30.0) -> None:
+        self.store = store
+        self.notifiers = notifiers
+        self.interval_s = interval_s
+        self._wake = threading.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self, stop: threading.Event) -> threading.Thread:
+        thread = threading.Thread(target=self._run, args=(stop,), name="section-notifier", daemon=True)
+        thread.start()
+        return thread
+
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                notify_pending(self.store, self.notifiers)
+            except Exception as exc:  # the database is down: the next pass catches up
+                log.warning("section notification pass failed", extra={"error": type(exc).__name__})
+            self._wake.wait(self.interval_s)
+            self._wake.clear()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+import threading
+import time
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -14,7 +17,7 @@ from bot.forms.effects import SubmitForm
 from bot.storage.db import Database
 from bot.submissions.crypto import load_cipher
 from bot.submissions.mail import MailNotifier
-from bot.submissions.store import LogNotifier, SubmissionStore, notify_pending
+from bot.submissions.store import LogNotifier, SectionNotifier, SubmissionStore, notify_pending
 
 
 class Inbox:
@@ -69,3 +72,46 @@ def test_a_mail_server_that_is_down_is_retried_later(pg_database, tmp_path, smtp
     up = MailNotifier(url, "x@example.jp", "https://bot.example.jp")
     notify_pending(store, {"log": LogNotifier(), "mail": up})
     assert any(stored.receipt_no in m[1] for m in inbox.mails)
+
+
+def test_two_workers_never_send_the_same_notice(pg_database, tmp_path) -> None:
+    store = SubmissionStore(Database(pg_database), load_cipher(tmp_path))
+    receipts = [store.store(_submit(uuid.uuid4().hex), user_id="U" + "9" * 32).receipt_no for _ in range(8)]
+    sent: list[str] = []
+    lock = threading.Lock()
+
+    def slow_mail(sub) -> None:
+        time.sleep(0.02)  # long enough for the other worker to look at the same row
+        with lock:
+            sent.append(sub.receipt_no)
+
+    notifiers = {"log": LogNotifier(), "mail": slow_mail}
+    workers = [threading.Thread(target=notify_pending, args=(store, notifiers)) for _ in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(30)
+    assert sorted(r for r in sent if r in receipts) == sorted(receipts)
+
+
+def test_the_notifier_thread_sends_after_a_wake_and_catches_up_after_an_outage(pg_database, tmp_path, smtp) -> None:
+    url, inbox = smtp
+    store = SubmissionStore(Database(pg_database), load_cipher(tmp_path))
+    mail = MailNotifier("smtp://127.0.0.1:9", "x@example.jp", "https://bot.example.jp", timeout_s=1.0)
+    notifier = SectionNotifier(store, {"log": LogNotifier(), "mail": mail}, interval_s=0.5)
+    stop = threading.Event()
+    thread = notifier.start(stop)
+    try:
+        stored = store.store(_submit(uuid.uuid4().hex), user_id="U" + "6" * 32)
+        notifier.wake()
+        time.sleep(1.5)  # the mail server is down: nothing sent, nothing lost
+        assert not any(stored.receipt_no in m[1] for m in inbox.mails)
+        mail.url = urlsplit(url)  # the server is back: the next pass sends it
+        deadline = time.time() + 10
+        while time.time() < deadline and not any(stored.receipt_no in m[1] for m in inbox.mails):
+            time.sleep(0.05)
+        assert any(stored.receipt_no in m[1] for m in inbox.mails)
+    finally:
+        stop.set()
+        notifier.wake()
+        thread.join(5)
