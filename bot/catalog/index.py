@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from bot.catalog.schema import ProcedureRecord
 from bot.nlu.normalize import content_text, fold, reading
+from bot.sparse_rows import SparseRows
 
 _KANJI_RE = re.compile(r"[\u4e00-\u9fff々]")
 # Longer text adds nothing to a keyword search but costs time.
@@ -42,12 +42,13 @@ def _doc_text(p: ProcedureRecord) -> str:
     return text + " " + " ".join(reading(x) for x in [p.name, *p.keywords] if x)
 
 
-def tfidf_matrix(docs: list[list[str]]) -> tuple[dict[str, int], np.ndarray, sp.csr_matrix]:
+def tfidf_matrix(docs: list[list[str]]) -> tuple[dict[str, int], np.ndarray, SparseRows]:
     """(vocabulary, idf, l2-normalised doc x term matrix) with scikit-learn's TfidfVectorizer
     formulas (sublinear tf = 1 + ln c, smooth idf = ln((1 + n) / (1 + df)) + 1).
 
-    Written out because importing scikit-learn into every serving process costs ~45 MB of
-    memory for these few lines; tests/catalog_data checks it against TfidfVectorizer itself.
+    Written out because importing scikit-learn (~45 MB) or scipy.sparse (~15 MB) into every
+    serving process costs memory for these few lines; tests/catalog_data checks it against
+    TfidfVectorizer itself.
     """
     vocab: dict[str, int] = {}
     rows: list[int] = []
@@ -59,13 +60,14 @@ def tfidf_matrix(docs: list[list[str]]) -> tuple[dict[str, int], np.ndarray, sp.
             cols.append(vocab.setdefault(gram, len(vocab)))
             vals.append(1.0 + math.log(count))
     n = len(docs)
-    x = sp.csr_matrix((vals, (rows, cols)), shape=(n, len(vocab)), dtype=np.float64)
-    df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=len(vocab))
+    r = np.asarray(rows, dtype=np.int64)
+    c = np.asarray(cols, dtype=np.int64)
+    df = np.bincount(c, minlength=len(vocab))
     idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
-    x = sp.csr_matrix(x @ sp.diags(idf))
-    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    v = np.asarray(vals, dtype=np.float64) * idf[c]
+    norms = np.sqrt(np.bincount(r, weights=v * v, minlength=n))
     norms[norms == 0] = 1.0
-    return vocab, idf, sp.csr_matrix(sp.diags(1.0 / norms) @ x)
+    return vocab, idf, SparseRows.from_triplets(r, c, v / norms[r], (n, len(vocab)))
 
 
 @dataclass(frozen=True)
@@ -103,10 +105,11 @@ class Catalog:
         if not self.procedures:
             self._vocab: dict[str, int] = {}
             self._idf = np.empty(0)
-            self._term_docs = sp.csr_matrix((0, 0))
+            self._term_docs = SparseRows.from_triplets(np.empty(0, np.int64), np.empty(0, np.int64),
+                                                       np.empty(0), (0, 0))
             return
         self._vocab, self._idf, x = tfidf_matrix([_grams(_doc_text(p)) for p in self.procedures])
-        self._term_docs = sp.csr_matrix(x.T)  # term-major: a query touches only its own terms
+        self._term_docs = x.transpose()  # term-major: a query touches only its own terms
 
     def search(self, text: str, k: int = 5) -> list[SearchHit]:
         """Best-matching procedures for free text, cosine similarity in [0, 1], best first."""
@@ -129,12 +132,8 @@ class Catalog:
             tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
             val = (1.0 + np.log(tf)) * self._idf[idx]
             val /= np.sqrt(val @ val)
-            m = self._term_docs
-            starts, ends = m.indptr[idx], m.indptr[idx + 1]
-            docs = np.concatenate([m.indices[s:e] for s, e in zip(starts, ends, strict=True)])
-            weights = np.concatenate([m.data[s:e] * v for s, e, v in zip(starts, ends, val, strict=True)])
-            if len(docs):
-                scores = np.bincount(docs, weights=weights, minlength=len(self.procedures))
+            scores = self._term_docs.weighted_row_sum(idx, val)
+            if scores.any():
                 top = np.argpartition(-scores, min(k, len(scores) - 1))[: k + 1]
                 hits = {int(i): float(scores[i]) for i in top if scores[i] > 0}
         if exact is not None:

@@ -23,17 +23,17 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 from bot.nlu import normalize as _normalize
 from bot.nlu.data import OUT_OF_SCOPE, PROC_PREFIX, NluData, data_fingerprint, load_nlu_data, nlu_files
 from bot.nlu.features import MAX_CHARS, Featurizer
 from bot.nlu.result import IntentScore, NluResult
+from bot.sparse_rows import SparseRows
 
 log = logging.getLogger(__name__)
 
 # Bump when features/classifier change so stale caches are not reused.
-MODEL_VERSION = "embedded-7"
+MODEL_VERSION = "embedded-8"  # 8: the novelty matrix is a SparseRows, not scipy
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = REPO_ROOT / "nlu_data"
 DEFAULT_CACHE_DIR = REPO_ROOT / "var" / "cache"
@@ -126,7 +126,7 @@ class EmbeddedNlu:
         self.fast = None
         self.coef: np.ndarray | None = None
         self.intercept: np.ndarray | None = None
-        self.train_matrix: sp.csr_matrix | None = None
+        self.train_matrix: SparseRows | None = None  # feature x example, for the novelty score
         self._non_procedure: np.ndarray | None = None  # indices of dialogue acts and out_of_scope
         self.report = TrainReport()
 
@@ -200,7 +200,7 @@ class EmbeddedNlu:
         self.oos = _choose_oos_thresholds(p.max(axis=1), sims, pred, yy, oos_idx)
         report.oos = self.oos
 
-    def _compile(self, x: sp.csr_matrix) -> None:
+    def _compile(self, x) -> None:  # x: the scipy training matrix (example x feature)
         assert self.featurizer is not None and self.clf is not None
         self.fast = self.featurizer.compile()
         coef = np.asarray(self.clf.coef_, dtype=np.float64)
@@ -211,7 +211,7 @@ class EmbeddedNlu:
         # Feature-major so a query's few features select few rows; float32 halves the size.
         self.coef = np.ascontiguousarray(coef.T, dtype=np.float32)
         self.intercept = intercept
-        self.train_matrix = sp.csr_matrix(x.T, dtype=np.float32)
+        self.train_matrix = SparseRows.from_scipy(x.T, dtype=np.float32)
         self._non_procedure = np.array([k for k, name in enumerate(self.intents)
                                         if not name.startswith(PROC_PREFIX)], dtype=np.int64)
 
@@ -226,11 +226,8 @@ class EmbeddedNlu:
         p = z / z.sum()
         sim = 0.0
         if len(idx):
-            # Cosine to the nearest training example: a 1 x F by F x N sparse product in C.
-            q = sp.csr_matrix((val.astype(np.float32), idx, np.array([0, len(idx)])),
-                              shape=(1, self.train_matrix.shape[0]))
-            dots = (q @ self.train_matrix).data
-            sim = float(dots.max()) if len(dots) else 0.0
+            # Cosine to the nearest training example: the query's feature rows, summed per example.
+            sim = float(self.train_matrix.weighted_row_sum(idx, val).max())
         return p, sim
 
     def _threshold_oos_confidence(self, p: np.ndarray, top: float) -> float:

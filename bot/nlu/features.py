@@ -12,12 +12,15 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from bot.nlu.data import NluData
 from bot.nlu.normalize import analyze, fold, fold_normalized, normalize
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp  # training only: serving uses FastVectorizer's numpy arrays
 
 # Longer messages are cut before NLU: intent is in the first sentences, and latency must stay flat.
 MAX_CHARS = 120
@@ -167,6 +170,8 @@ class Featurizer:
         return FastVectorizer(self)
 
     def _combine(self, xc: sp.csr_matrix, xw: sp.csr_matrix) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         x = sp.hstack([xc, xw * self.word_weight], format="csr")
         # Re-normalize so cosine novelty scores are comparable across texts.
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
