@@ -55,12 +55,18 @@ def redis_test_db(redis_base_url: str) -> Iterator[int]:
 @pytest.fixture
 def redis_url(redis_base_url: str, redis_test_db: int) -> Iterator[str]:
     """This session's own Redis database, flushed before and after the test."""
-    url = f"{_redis_server(redis_base_url)}/{redis_test_db}"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
+    from stack_support import flushed_redis_db
+
+    with flushed_redis_db(redis_base_url, redis_test_db) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def embedded_nlu():
+    """One trained embedded NLU for the whole session (training is the slow part of a stack)."""
+    from bot.nlu.embedded import EmbeddedNlu
+
+    return EmbeddedNlu.load_or_train()
 
 
 @pytest.fixture(scope="session")

@@ -3,21 +3,17 @@ real Redis and PostgreSQL (tests/conftest.py fixtures)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pytest
 import requests
 from console_helpers import PASSWORD, csrf_token
 from sqlalchemy import delete
-from werkzeug.serving import make_server
+from stack_support import flushed_redis_db, running_stack
 
-from bot.app import create_app
-from bot.config import load_settings
 from bot.services import Services
-from bot.worker import WorkerRuntime
-from integrations.line.emulator import EmulatorHandle, run_emulator_in_thread
+from integrations.line.emulator import EmulatorHandle
 
 SECRET = "console-test-channel-secret"
 TOKEN = "console-test-channel-access-token"
@@ -46,13 +42,6 @@ class ConsoleStack:
         return http
 
 
-@pytest.fixture(scope="session")
-def console_nlu():
-    from bot.nlu.embedded import EmbeddedNlu
-
-    return EmbeddedNlu.load_or_train()
-
-
 def _clean(services: Services) -> None:
     """Published versions would override dialogs/ for later tests on this session's database."""
     from bot.forms.versions import ScriptVersion
@@ -65,54 +54,28 @@ def _clean(services: Services) -> None:
 
 
 def start_console_stack(redis_url: str, database_url: str, nlu, *, dev_line: bool = False) -> Iterator[ConsoleStack]:
-    emulator = run_emulator_in_thread(channel_access_token=TOKEN)
-    settings = replace(load_settings(), channel_secret=SECRET, channel_access_token=TOKEN,
-                       line_api_base_url=emulator.url, line_data_api_base_url=emulator.url,
-                       redis_url=redis_url, database_url=database_url, partitions=8, lease_ttl_ms=2000,
-                       dev_line=dev_line)
-    services = Services(settings)
-    services.__dict__["nlu"] = nlu
-    _clean(services)
-    app = create_app(settings, services)
-    runtime = WorkerRuntime(services, concurrency=2)
-    runtime.start()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    stack = ConsoleStack(f"http://127.0.0.1:{server.server_port}", emulator, services, app)
-    try:
-        yield stack
-    finally:
-        server.shutdown()
-        runtime.stop()
-        _clean(services)
-        services.close()
-        violations = emulator.emulator.violations
-        emulator.stop()
-    assert violations == [], f"the bot sent requests LINE would reject: {violations}"
+    with running_stack(redis_url, database_url, secret=SECRET, token=TOKEN, nlu=nlu, before_start=_clean,
+                       dev_line=dev_line) as rs:
+        try:
+            yield ConsoleStack(rs.base_url, rs.emulator, rs.services, rs.app)
+        finally:
+            _clean(rs.services)
 
 
 @pytest.fixture
 def console_redis_url(redis_base_url: str, redis_test_db: int) -> Iterator[str]:
     """The session's own Redis database (claimed by tests/conftest.py, so two test runs on one
     machine never share it), flushed before and after each test."""
-    import redis
-
-    base = redis_base_url.rsplit("/", 1)[0] if redis_base_url.count("/") > 2 else redis_base_url
-    url = f"{base}/{redis_test_db}"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
+    with flushed_redis_db(redis_base_url, redis_test_db) as url:
+        yield url
 
 
 @pytest.fixture
-def console(console_redis_url: str, pg_database: str, console_nlu) -> Iterator[ConsoleStack]:
-    yield from start_console_stack(console_redis_url, pg_database, console_nlu)
+def console(console_redis_url: str, pg_database: str, embedded_nlu) -> Iterator[ConsoleStack]:
+    yield from start_console_stack(console_redis_url, pg_database, embedded_nlu)
 
 
 @pytest.fixture
-def open_console(console_redis_url: str, pg_database: str, console_nlu) -> Iterator[ConsoleStack]:
+def open_console(console_redis_url: str, pg_database: str, embedded_nlu) -> Iterator[ConsoleStack]:
     """Embedded-defaults behaviour: dev LINE credentials, so the simulator is open to everyone."""
-    yield from start_console_stack(console_redis_url, pg_database, console_nlu, dev_line=True)
+    yield from start_console_stack(console_redis_url, pg_database, embedded_nlu, dev_line=True)

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pytest
-from werkzeug.serving import make_server
+from stack_support import running_stack
 
-from bot.app import create_app
-from bot.config import load_settings
 from bot.services import Services
 from bot.worker import WorkerRuntime
 from integrations.line.actions import tappable_actions
-from integrations.line.emulator import EmulatorHandle, run_emulator_in_thread
+from integrations.line.emulator import EmulatorHandle
 from integrations.line.webhook_sender import WebhookSender
 
 SECRET = "test-channel-secret"
@@ -47,61 +44,21 @@ class Stack:
             time.sleep(0.05)
 
 
-@pytest.fixture(scope="session")
-def shared_nlu():
-    """One trained embedded NLU for the whole session (training is the slow part of a stack)."""
-    from bot.nlu.embedded import EmbeddedNlu
-
-    return EmbeddedNlu.load_or_train()
-
-
 def _start_stack(redis_url: str, database_url: str, nlu=None, **overrides) -> Iterator[Stack]:
-    emulator = run_emulator_in_thread(channel_access_token=TOKEN, reply_token_ttl=overrides.pop("reply_token_ttl", 60.0))
-    settings = replace(
-        load_settings(),
-        channel_secret=SECRET,
-        channel_access_token=TOKEN,
-        line_api_base_url=emulator.url,
-        line_data_api_base_url=emulator.url,
-        redis_url=redis_url,
-        database_url=database_url,
-        partitions=8,
-        lease_ttl_ms=2000,
-        dev_line=False,
-        **overrides,
-    )
-    services = Services(settings)
-    if nlu is not None:
-        services.__dict__["nlu"] = nlu  # pre-fill the cached property
-    app = create_app(settings, services)
-    runtime = WorkerRuntime(services, concurrency=2)
-    runtime.start()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    callback = f"http://127.0.0.1:{server.server_port}/callback"
-    sender = WebhookSender(callback, SECRET, emulator.emulator)
-    stack = Stack(callback, emulator, services, runtime, sender)
-    try:
-        yield stack
-    finally:
-        server.shutdown()
-        runtime.stop()
-        services.close()
-        violations = emulator.emulator.violations
-        emulator.stop()
-    assert violations == [], f"the bot sent requests LINE would reject: {violations}"
+    with running_stack(redis_url, database_url, secret=SECRET, token=TOKEN, nlu=nlu, **overrides) as rs:
+        sender = WebhookSender(rs.callback_url, SECRET, rs.emulator.emulator)
+        yield Stack(rs.callback_url, rs.emulator, rs.services, rs.runtime, sender)
 
 
 @pytest.fixture
-def stack(redis_url: str, pg_database: str, shared_nlu) -> Iterator[Stack]:
-    yield from _start_stack(redis_url, pg_database, shared_nlu)
+def stack(redis_url: str, pg_database: str, embedded_nlu) -> Iterator[Stack]:
+    yield from _start_stack(redis_url, pg_database, embedded_nlu)
 
 
 @pytest.fixture
-def short_token_stack(redis_url: str, pg_database: str, shared_nlu) -> Iterator[Stack]:
+def short_token_stack(redis_url: str, pg_database: str, embedded_nlu) -> Iterator[Stack]:
     """Reply tokens expire after 0.3 s, to exercise the push fallback."""
-    yield from _start_stack(redis_url, pg_database, shared_nlu, reply_token_ttl=0.3)
+    yield from _start_stack(redis_url, pg_database, embedded_nlu, reply_token_ttl=0.3)
 
 
 class Resident:
