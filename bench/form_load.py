@@ -5,10 +5,14 @@ redis-server with AOF, a fresh PostgreSQL database) with the LINE emulator in th
 simulated resident sends one signed webhook, waits for the bot's answer (the emulator wakes it, no
 polling), then sends the next step: 11 turns from "粗大ごみを出したい" to the receipt number, again
 and again until the phase ends. A turn's latency runs from the first byte of the webhook to the
-moment the emulator accepted the answer.
+moment the emulator accepted the answer. Each phase runs --ramp seconds (all its residents start
+in the same millisecond and open their connections) before its turns are measured.
 
-    # turns/s and latency at 1, 8, 32 and 128 concurrent residents
+    # turns/s and latency at 1, 8, 32 and 128 concurrent residents, as fast as answered
     .venv/bin/python bench/form_load.py --levels 1,8,32,128 --seconds 20
+    # 32 residents paced to 300 and 400 turns/s offered in all (each resident waits for its
+    # answer, then at most until its next slot), beside the unpaced run
+    .venv/bin/python bench/form_load.py --levels 32 --paces 0,300,400
     # 10-minute soak at a steady rate, RSS of every process sampled over time
     .venv/bin/python bench/form_load.py --soak 600 --rate 150
 
@@ -23,8 +27,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import json
 import os
+import random
+import statistics
 import sys
 import tempfile
 import threading
@@ -127,6 +134,7 @@ class Resident:
         self.writer: asyncio.StreamWriter | None = None
         self.last: list[dict] = []
         self.latencies: list[float] = []
+        self.record_from = 0.0  # turns started earlier (the phase's ramp-up) are not measured
         self.by_step: dict[str, list[float]] = defaultdict(list)
         self.errors = 0
         self.receipts = 0
@@ -178,17 +186,24 @@ class Resident:
             arrived, messages = await asyncio.wait_for(fut, timeout)
         except TimeoutError:
             return None
-        self.latencies.append((arrived - start) * 1000)
-        self.by_step[value].append(self.latencies[-1])
         self.turns += 1
+        if start >= self.record_from:
+            self.latencies.append((arrived - start) * 1000)
+            self.by_step[value].append(self.latencies[-1])
         self.last = messages
         return messages
 
-    async def run(self, stop_at: float, timeout: float, think_s: float = 0.0) -> None:
+    async def run(self, stop_at: float, timeout: float, think_s: float = 0.0, interval_s: float = 0.0) -> None:
+        # interval_s paces the resident: a turn starts at most every interval_s (later if the
+        # previous answer is late, never earlier), so residents x (1 / interval_s) is the offered rate.
+        next_start = time.perf_counter() + random.uniform(0, interval_s)
         while time.perf_counter() < stop_at:
             for kind, value, expected in self.steps:
                 if time.perf_counter() >= stop_at and kind == "say" and value == self.steps[0][1]:
                     return
+                if interval_s:
+                    await asyncio.sleep(max(0.0, next_start - time.perf_counter()))
+                    next_start = max(next_start + interval_s, time.perf_counter())
                 answer = await self.turn(kind, value, timeout)
                 if answer is None or expected not in json.dumps(answer, ensure_ascii=False):
                     self.errors += 1
@@ -239,7 +254,9 @@ def process_rss(stack: DevStack) -> dict[str, float]:
 
 
 async def run_phase(stack: DevStack, ledger: Ledger, residents: int, seconds: float, tag: int,
-                    think_s: float = 0.0, on_tick=None) -> dict:
+                    think_s: float = 0.0, on_tick=None, pace: float = 0.0, ramp_s: float = 0.0) -> dict:
+    """Run ``residents`` for ``ramp_s`` unmeasured (all start at once: connections, first turns),
+    then ``seconds`` measured."""
     loop = asyncio.get_running_loop()
     emulator = stack.emulator.emulator
     waiters = Waiters(loop, ledger)
@@ -249,13 +266,16 @@ async def run_phase(stack: DevStack, ledger: Ledger, residents: int, seconds: fl
     run_id = uuid.uuid4().hex[:24]
     people = [Resident(f"U{tag:04x}{i:04x}{run_id}", stack.web_port, factory, emulator.bot_user_id,
                        waiters, ledger, steps) for i in range(residents)]
-    start = time.perf_counter()
+    start = time.perf_counter() + ramp_s
     stop_at = start + seconds
-    tasks = [asyncio.create_task(p.run(stop_at, timeout=30.0, think_s=think_s)) for p in people]
+    for p in people:
+        p.record_from = start
+    interval = residents / pace if pace else 0.0
+    tasks = [asyncio.create_task(p.run(stop_at, timeout=30.0, think_s=think_s, interval_s=interval)) for p in people]
     if on_tick is not None:
         tasks.append(asyncio.create_task(on_tick(stop_at)))
     await asyncio.gather(*tasks)
-    elapsed = time.perf_counter() - start
+    elapsed = time.perf_counter() - start  # the measured part: turns started after the ramp-up
     emulator._listeners.remove(waiters)
     lat = [x for p in people for x in p.latencies]
     steps: dict[str, list[float]] = defaultdict(list)
@@ -265,7 +285,12 @@ async def run_phase(stack: DevStack, ledger: Ledger, residents: int, seconds: fl
     if os.environ.get("KB_BENCH_STEPS"):
         for k, v in steps.items():
             print(f"  step {k[:12]:<14} n={len(v):5d} p50={pct(v, 50):6.1f} p99={pct(v, 99):6.1f} ms")
-    return {"residents": residents, "turns": len(lat), "turns/s": round(len(lat) / elapsed, 1),
+        # Per resident: an uneven spread means some residents' partitions sit on busier consumers.
+        means = sorted(statistics.fmean(p.latencies) for p in people if p.latencies)
+        if means:
+            print(f"  per-resident mean ms: min {means[0]:.1f} median {means[len(means) // 2]:.1f} max {means[-1]:.1f}")
+    return {"residents": residents, "offered/s": pace or "max", "turns": len(lat),
+            "turns/s": round(len(lat) / elapsed, 1),
             "p50 ms": round(pct(lat, 50), 1), "p99 ms": round(pct(lat, 99), 1), "max ms": round(max(lat or [0]), 1),
             "errors": sum(p.errors for p in people), "receipts": sum(p.receipts for p in people)}
 
@@ -296,9 +321,12 @@ def main() -> None:
     ap.add_argument("--levels", default="1,8,32,128")
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--warmup", type=float, default=5.0)
+    ap.add_argument("--ramp", type=float, default=3.0, help="levels: seconds of each phase before measuring")
     ap.add_argument("--soak", type=float, default=0.0, help="soak duration in seconds (replaces --levels)")
     ap.add_argument("--rate", type=float, default=150.0, help="soak: target turns/s (residents x think time)")
     ap.add_argument("--soak-residents", type=int, default=64)
+    ap.add_argument("--paces", default="0",
+                    help="levels: offered turns/s per phase, comma-separated (0 = no pacing: as fast as answered)")
     ap.add_argument("--sample", type=float, default=30.0, help="soak: RSS sample interval in seconds")
     ap.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
     ap.add_argument("--worker-concurrency", type=int, default=4)
@@ -309,6 +337,10 @@ def main() -> None:
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
 
+    # This process is LINE's side (the emulator keeps every delivery for the accounting) and the
+    # residents. Its heap grows to millions of objects, and a full collection stalled it for
+    # 90-250 ms, which showed up as the bot's latency. Collect between phases instead.
+    gc.disable()
     work = Path(tempfile.mkdtemp(prefix="kb-formload-"))
     stack = DevStack(work, pg_server_url=args.pg, web_workers=args.web_workers,
                      worker_concurrency=args.worker_concurrency, emulator_in_process=True)
@@ -340,7 +372,9 @@ def main() -> None:
 
             # Each resident waits think time after an answer: residents / (latency + think) = rate.
             think = max(0.0, args.soak_residents / args.rate)
+            gc.enable()  # ten minutes: keep the emulator's memory in check; the soak is not about p99
             rows.append(asyncio.run(run_phase(stack, ledger, args.soak_residents, args.soak, 1, think, tick)))
+            rows[-1]["offered/s"] = f"~{args.rate:g} (think time)"
             out["rss"] = samples
             # Growth: the last sample against the first one taken after a minute of load.
             base = next((x for x in samples if x["t s"] >= 60), samples[0])
@@ -349,8 +383,11 @@ def main() -> None:
             print("RSS growth after the first minute (MB):", json.dumps(out["rss growth MB"]))
         else:
             for level in [int(x) for x in args.levels.split(",")]:
-                rows.append(asyncio.run(run_phase(stack, ledger, level, args.seconds, 2 + level)))
-                print(json.dumps(rows[-1]), flush=True)
+                for pace in [float(x) for x in args.paces.split(",")]:
+                    gc.collect()
+                    rows.append(asyncio.run(run_phase(stack, ledger, level, args.seconds, 2 + level, pace=pace,
+                                                      ramp_s=args.ramp)))
+                    print(json.dumps(rows[-1]), flush=True)
         accounting = settle(ledger)
         accounting["receipts"] = warm["receipts"] + sum(r["receipts"] for r in rows)
         accounting["submissions in PostgreSQL"] = count_submissions(stack)
@@ -359,7 +396,7 @@ def main() -> None:
         stack.stop()
     setup = ("kawasaki-bot serve (one process)" if args.serve else
              f"web: gunicorn {os.environ.get('WEB_WORKER_CLASS', 'gevent')} x{args.web_workers}, "
-             f"worker: {args.worker_processes} process(es) x{args.worker_concurrency} consumers")
+             f"worker: {args.worker_processes} process(es) x{args.worker_concurrency} handler threads")
     out["setup"] = setup
     print(f"\nMachine: {out['machine']}; {setup}")
     print(table(out["rows"]))

@@ -155,7 +155,7 @@ def main() -> None:
     finally:
         stack.stop()
     print(f"\nMachine: {machine()}; web: gunicorn {os.environ.get('WEB_WORKER_CLASS', 'gevent')} "
-          f"x{args.web_workers}, worker: {args.worker_processes} process(es) x{args.worker_concurrency} consumers")
+          f"x{args.web_workers}, worker: {args.worker_processes} process(es) x{args.worker_concurrency} handler threads")
     print(table(rows))
 
 
