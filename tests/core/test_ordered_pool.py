@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import fakeredis
 import pytest
 import redis
 
@@ -12,9 +13,14 @@ from bot.ordered_pool import OrderedPool
 from bot.queue import Consumer, Delivery, Queue, QueueItem
 
 
-@pytest.fixture
-def queue(redis_url) -> Queue:
-    q = Queue(redis.Redis.from_url(redis_url), partitions=8, prefix="kbtpp", lease_ttl_ms=2000)
+@pytest.fixture(params=["redis", "in-process"])
+def queue(request, redis_url) -> Queue:
+    """Real Redis, and the in-process stand-in that `kawasaki-bot serve` uses on embedded defaults."""
+    if request.param == "redis":
+        q = Queue(redis.Redis.from_url(redis_url), partitions=8, prefix="kbtpp", lease_ttl_ms=2000)
+    else:
+        q = Queue(fakeredis.FakeRedis(server=fakeredis.FakeServer()), partitions=8, prefix="kbtpp",
+                  lease_ttl_ms=2000, in_process=True)
     q.ensure_groups()
     return q
 
