@@ -32,10 +32,16 @@ from dataclasses import dataclass, field
 import redis
 
 from bot.ordered_pool import OrderedPool
+from bot.partition_load import PartitionLoad
 
 log = logging.getLogger(__name__)
 
 GROUP = "workers"
+# A consumer offers a partition when its load exceeds the mean by this much (and by this share of
+# it), at most once per cooldown: with half-life 2 s loads, others' figures lag a few seconds.
+BALANCE_MIN_GAP = 10.0
+BALANCE_GAP_SHARE = 0.1
+BALANCE_COOLDOWN_S = 3.0
 
 _ENQUEUE_LUA = """
 -- KEYS: seen_1, stream_1, seen_2, stream_2, ...   ARGV: ttl, payload_1, payload_2, ...
@@ -241,7 +247,60 @@ class Queue:
         return int(pipe.execute()[-1])
 
     def leave(self, consumer_id: str) -> None:
-        self.r.zrem(self.consumers_key, consumer_id)
+        pipe = self.r.pipeline(transaction=False)
+        pipe.zrem(self.consumers_key, consumer_id)
+        pipe.hdel(self.load_key, consumer_id)
+        pipe.execute()
+
+    # -- moving load between consumers (see bot/partition_load.py) -----------------
+    @property
+    def load_key(self) -> str:
+        return f"{self.prefix}:load"
+
+    @property
+    def handoff_key(self) -> str:
+        return f"{self.prefix}:handoff"
+
+    def publish_load(self, consumer_id: str, load: float) -> dict[str, float]:
+        """Record this consumer's recent load; returns the loads of all live consumers."""
+        now = int(time.time() * 1000)
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hset(self.load_key, consumer_id, f"{load:.2f}")
+        pipe.zrangebyscore(self.consumers_key, now, "+inf")
+        pipe.hgetall(self.load_key)
+        _, alive, loads = pipe.execute()
+        alive_ids = {a.decode() if isinstance(a, bytes) else a for a in alive}
+        out: dict[str, float] = {}
+        dead: list = []
+        for k, v in loads.items():
+            cid = k.decode() if isinstance(k, bytes) else k
+            if cid in alive_ids:
+                out[cid] = float(v)
+            else:
+                dead.append(k)
+        if dead:
+            self.r.hdel(self.load_key, *dead)
+        return out
+
+    def offer(self, partition: int, load: float, ttl_ms: int) -> None:
+        """Say that ``partition`` (just released) should go to a less busy consumer."""
+        self.r.zadd(self.handoff_key, {f"{partition}:{load:.2f}": int(time.time() * 1000) + ttl_ms})
+
+    def offers(self) -> list[tuple[int, float, str]]:
+        """Open offers as (partition, load, member), oldest first; expired ones are dropped."""
+        now = int(time.time() * 1000)
+        pipe = self.r.pipeline(transaction=False)
+        pipe.zremrangebyscore(self.handoff_key, "-inf", now)
+        pipe.zrange(self.handoff_key, 0, -1)
+        out = []
+        for m in pipe.execute()[1]:
+            member = m.decode() if isinstance(m, bytes) else m
+            p, _, load = member.partition(":")
+            out.append((int(p), float(load or 0), member))
+        return out
+
+    def withdraw_offer(self, member: str) -> None:
+        self.r.zrem(self.handoff_key, member)
 
     def claim_pending(self, partition: int, consumer_id: str, count: int = 100) -> list[Delivery]:
         """Take over every pending entry of a partition we now own (oldest first)."""
@@ -372,6 +431,10 @@ class Consumer:
     _next_rebalance: float = 0.0
     _pool: OrderedPool | None = None
     _redis_lost: threading.Event = field(default_factory=threading.Event)
+    _load: PartitionLoad = field(default_factory=PartitionLoad)
+    _given: dict[int, float] = field(default_factory=dict)  # partition -> not before (monotonic)
+    _taken: dict[int, float] = field(default_factory=dict)  # partition -> keep at least until
+    _next_offer: float = 0.0
 
     def __post_init__(self) -> None:
         if self.threads > 1:
@@ -379,34 +442,59 @@ class Consumer:
             self._pool.start()
 
     def rebalance(self) -> None:
-        """Heartbeat, then grow or shrink the owned partitions towards a fair share."""
+        """Heartbeat, then grow or shrink the owned partitions towards a fair share.
+
+        A fair share is first a count (``ceil(partitions / live consumers)``). On top of that, a
+        consumer well above the mean load offers one busy partition (released, and announced in
+        ``kb:handoff``), a consumer below the mean takes offered partitions even beyond its count,
+        and the count rule then makes it give back its least busy idle one: a swap.
+        """
         q = self.queue
         alive = q.heartbeat(self.consumer_id, ttl_ms=q.lease_ttl_ms)
         target = math.ceil(q.partitions / max(alive, 1))
+        now = time.monotonic()
+        self._load.decay()
+        self._given = {p: t for p, t in self._given.items() if t > now}
+        self._taken = {p: t for p, t in self._taken.items() if t > now}
         acquired: list[int] = []
         with self._lock:
             kept = set(q.renew_many(sorted(self.owned), self.consumer_id))
             lost = self.owned - kept
             for p in lost:
                 log.warning("lease lost", extra={"partition": p, "consumer": self.consumer_id})
+                self._load.forget(p)
             if lost and self._pool is not None:
                 self._pool.discard(lost)  # their new owner claims them from Redis
             self.owned &= kept
+            my_load = self._load.total(self.owned)
+            loads = q.publish_load(self.consumer_id, my_load) if alive > 1 else {}
+            mean = sum(loads.values()) / len(loads) if loads else my_load
             excess = len(self.owned) - target
-            for p in sorted(self.owned):
+            # The least busy go first; a partition just taken over stays a while.
+            for p in sorted(self.owned, key=lambda x: (self._load.of(x), x)):
                 if excess <= 0:
                     break
                 # Only hand over a partition with nothing queued or running here, so that its
                 # next owner never runs one user's events beside ours.
-                if self._pool is None or self._pool.idle(p):
-                    self.owned.discard(p)
-                    q.release(p, self.consumer_id)
+                if p not in self._taken and (self._pool is None or self._pool.idle(p)):
+                    self._release(p)
                     excess -= 1
+            self._offer_if_busy(my_load, mean, len(loads))
+            if len(loads) > 1 and my_load < mean:
+                for p, load, member in q.offers():
+                    if p not in self.owned and p not in self._given and q.try_acquire(p, self.consumer_id):
+                        q.withdraw_offer(member)
+                        self.owned.add(p)
+                        self._load.seed(p, load)
+                        self._taken[p] = now + 10.0
+                        acquired.append(p)
+                        log.info("partition taken over for balance", extra={"partition": p, "load": load})
+                        break  # one at a time: the loads are re-read next round
             if len(self.owned) < target:
                 start = random.randrange(q.partitions)
                 for i in range(q.partitions):
                     p = (start + i) % q.partitions
-                    if p in self.owned:
+                    if p in self.owned or p in self._given:
                         continue
                     if q.try_acquire(p, self.consumer_id):
                         self.owned.add(p)
@@ -416,6 +504,29 @@ class Consumer:
         # Outside the lock, so the keeper thread can renew leases during a long drain.
         for p in acquired:
             self._drain_pending(p)
+
+    def _release(self, partition: int) -> None:  # the lock held
+        self.owned.discard(partition)
+        self._load.forget(partition)
+        self.queue.release(partition, self.consumer_id)
+
+    def _offer_if_busy(self, my_load: float, mean: float, consumers: int) -> None:  # the lock held
+        """Well above the mean: release the busy partition whose move best evens things out."""
+        now = time.monotonic()
+        gap = my_load - mean
+        if consumers < 2 or now < self._next_offer or gap <= max(BALANCE_MIN_GAP, BALANCE_GAP_SHARE * mean):
+            return
+        idle = [p for p in self.owned if p not in self._taken and (self._pool is None or self._pool.idle(p))]
+        p = self._load.choose_offer(idle, gap)
+        if p is None:
+            return
+        load = self._load.of(p)
+        self._release(p)
+        self.queue.offer(p, load, ttl_ms=self.queue.lease_ttl_ms)
+        self._given[p] = now + 3.0  # not ours to take back at once; if nobody takes it, we will
+        self._next_offer = now + BALANCE_COOLDOWN_S  # let the others' published loads catch up
+        log.info("partition offered for balance", extra={"partition": p, "load": round(load, 1),
+                                                          "mine": round(my_load, 1), "mean": round(mean, 1)})
 
     def renew_leases(self) -> None:
         """Called by the keeper thread so a long turn does not lose its partitions."""
@@ -478,6 +589,7 @@ class Consumer:
             self.owned.clear()
 
     def _process(self, delivery: Delivery) -> None:
+        self._load.note(delivery.partition)
         started = time.monotonic()
         delay = 0.2
         attempts = 0

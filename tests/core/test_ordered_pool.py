@@ -189,3 +189,63 @@ def test_pool_discard_and_block_keep_later_events_out() -> None:
     assert pool.wait_idle(timeout=5)
     assert ran == [0, 4]
     pool.close()
+
+
+@pytest.fixture
+def redis_queue(redis_url) -> Queue:
+    """Real Redis only: balancing is between worker processes, which the in-process stand-in never has."""
+    q = Queue(redis.Redis.from_url(redis_url), partitions=8, prefix="kbtpp", lease_ttl_ms=2000)
+    q.ensure_groups()
+    return q
+
+
+def test_a_busy_consumer_hands_partitions_to_an_idle_one(redis_queue: Queue) -> None:
+    """Residents whose partitions all sit on one consumer: some of them move to the other one."""
+    queue = redis_queue
+    a = Consumer(queue, lambda d: None, block_ms=50, threads=2)
+    b = Consumer(queue, lambda d: None, block_ms=50, threads=2)
+    a.rebalance()
+    b.rebalance()
+    a.rebalance()  # a shrinks to 4 of 8
+    b.rebalance()
+    assert len(a.owned) == 4 and len(b.owned) == 4
+    busy = sorted(a.owned)
+    users = [next(f"U{i}" for i in range(1, 10_000) if queue.partition_of(f"U{i}") == p) for p in busy]
+    handled_by: dict[str, list[str]] = {"a": [], "b": []}
+    seen: dict[str, list[int]] = {u: [] for u in users}
+    lock = threading.Lock()
+
+    def handler_for(name: str):
+        def handle(d: Delivery) -> None:
+            time.sleep(0.002)
+            with lock:
+                handled_by[name].append(d.payload["user"])
+                seen[d.payload["user"]].append(d.payload["seq"])
+        return handle
+
+    a.handler, b.handler = handler_for("a"), handler_for("b")
+    stop = threading.Event()
+    threads = [threading.Thread(target=c.run, args=(stop,)) for c in (a, b)]
+    for t in threads:
+        t.start()
+    seq = 0
+    deadline = time.time() + 12
+    while time.time() < deadline and not handled_by["b"][-50:]:
+        queue.enqueue([_item(u, seq) for u in users])  # ~4 users x 100 events/s, all on a at first
+        seq += 1
+        time.sleep(0.01)
+    for _ in range(100):  # a little more, now that the load is shared
+        queue.enqueue([_item(u, seq) for u in users])
+        seq += 1
+        time.sleep(0.01)
+    deadline = time.time() + 10
+    while time.time() < deadline and sum(len(v) for v in seen.values()) < seq * len(users):
+        time.sleep(0.05)
+    b_owned = set(b.owned)  # before stopping: a stopped consumer releases everything
+    stop.set()
+    for t in threads:
+        t.join(10)
+    assert len(handled_by["b"]) >= 50, "no busy partition moved to the idle consumer"
+    assert b_owned & set(busy), "the idle consumer owns none of the busy partitions"
+    for u in users:  # moving partitions kept every user's events, once and in order
+        assert seen[u] == list(range(seq)), u
