@@ -412,7 +412,7 @@ Handler = Callable[[Delivery], None]
 
 @dataclass
 class Consumer:
-    """Owns a fair share of partitions and processes each partition's events in order.
+    """Owns a fair share of partitions and processes each user's events in order.
 
     With ``threads`` > 1 the reader hands deliveries to an OrderedPool: different users run on
     different threads, one user's events one at a time and in order. With 1 they run in the reader's
