@@ -184,6 +184,14 @@ class Queue:
     def dead_letter_key(self) -> str:
         return f"{self.prefix}:dlq"
 
+    @property
+    def load_key(self) -> str:
+        return f"{self.prefix}:load"
+
+    @property
+    def handoff_key(self) -> str:
+        return f"{self.prefix}:handoff"
+
     def partition_of(self, partition_key: str) -> int:
         return zlib.crc32(partition_key.encode()) % self.partitions
 
@@ -253,22 +261,19 @@ class Queue:
         pipe.execute()
 
     # -- moving load between consumers (see bot/partition_load.py) -----------------
-    @property
-    def load_key(self) -> str:
-        return f"{self.prefix}:load"
+    def heartbeat_with_load(self, consumer_id: str, ttl_ms: int, load: float) -> dict[str, float]:
+        """``heartbeat`` that also records this consumer's recent load, in the same round trip.
 
-    @property
-    def handoff_key(self) -> str:
-        return f"{self.prefix}:handoff"
-
-    def publish_load(self, consumer_id: str, load: float) -> dict[str, float]:
-        """Record this consumer's recent load; returns the loads of all live consumers."""
+        Returns the loads of all live consumers (this one included), so ``len`` is how many are alive.
+        """
         now = int(time.time() * 1000)
         pipe = self.r.pipeline(transaction=False)
+        pipe.zadd(self.consumers_key, {consumer_id: now + ttl_ms})
+        pipe.zremrangebyscore(self.consumers_key, "-inf", now)
         pipe.hset(self.load_key, consumer_id, f"{load:.2f}")
         pipe.zrangebyscore(self.consumers_key, now, "+inf")
         pipe.hgetall(self.load_key)
-        _, alive, loads = pipe.execute()
+        *_, alive, loads = pipe.execute()
         alive_ids = {a.decode() if isinstance(a, bytes) else a for a in alive}
         out: dict[str, float] = {}
         dead: list = []
@@ -450,10 +455,13 @@ class Consumer:
         and the count rule then makes it give back its least busy idle one: a swap.
         """
         q = self.queue
-        alive = q.heartbeat(self.consumer_id, ttl_ms=q.lease_ttl_ms)
+        self._load.decay()
+        with self._lock:
+            owned_now = set(self.owned)
+        loads = q.heartbeat_with_load(self.consumer_id, q.lease_ttl_ms, self._load.total(owned_now))
+        alive = len(loads)
         target = math.ceil(q.partitions / max(alive, 1))
         now = time.monotonic()
-        self._load.decay()
         self._given = {p: t for p, t in self._given.items() if t > now}
         self._taken = {p: t for p, t in self._taken.items() if t > now}
         acquired: list[int] = []
@@ -467,7 +475,6 @@ class Consumer:
                 self._pool.discard(lost)  # their new owner claims them from Redis
             self.owned &= kept
             my_load = self._load.total(self.owned)
-            loads = q.publish_load(self.consumer_id, my_load) if alive > 1 else {}
             mean = sum(loads.values()) / len(loads) if loads else my_load
             excess = len(self.owned) - target
             # The least busy go first; a partition just taken over stays a while.

@@ -27,8 +27,7 @@ class SparseRows:
                       dtype: type = np.float64) -> SparseRows:
         """Build from (row, column, value) entries with no repeated (row, column) pair."""
         order = np.lexsort((cols, rows))
-        counts = np.bincount(rows, minlength=shape[0]) if len(rows) else np.zeros(shape[0], dtype=np.int64)
-        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=shape[0]))]).astype(np.int64)
         return cls(indptr, cols[order].astype(np.int32), vals[order].astype(dtype), shape[1])
 
     @classmethod
