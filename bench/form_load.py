@@ -217,6 +217,45 @@ class Resident:
             self.writer.close()
 
 
+class Asker(Resident):
+    """First-time visitors asking free questions: each text from a new user, any answer counts.
+
+    The form replay repeats the same few texts; these make the NLU and the Sudachi dictionary see
+    the vocabulary of real questions (the training texts), so RSS is measured with a realistic
+    working set and not only the form's.
+    """
+
+    def __init__(self, texts: list[str], *args: Any) -> None:
+        super().__init__(*args)
+        self.texts = texts
+        self.asked = 0
+
+    async def run(self, stop_at: float, timeout: float, think_s: float = 0.0, interval_s: float = 0.0) -> None:
+        base = self.user_id
+        next_start = time.perf_counter()
+        while time.perf_counter() < stop_at:
+            await asyncio.sleep(max(0.0, next_start - time.perf_counter()))
+            next_start = max(next_start + interval_s, time.perf_counter())
+            self.user_id = f"{base[:-8]}{self.asked:08x}"
+            text = self.texts[self.asked % len(self.texts)]
+            self.asked += 1
+            if await self.turn("say", text, timeout) is None:
+                self.errors += 1
+        if self.writer is not None:
+            self.writer.close()
+
+
+def free_texts() -> list[str]:
+    """The training texts (what residents say), shuffled with a fixed seed."""
+    from bot.nlu.data import load_nlu_data, strip_entities
+    from bot.nlu.embedded import DEFAULT_DATA_DIR
+
+    data = load_nlu_data(DEFAULT_DATA_DIR)
+    texts = sorted({strip_entities(t) for examples in data.intents.values() for t in examples})
+    random.Random(8).shuffle(texts)
+    return texts
+
+
 def process_rss(stack: DevStack) -> dict[str, float]:
     """RSS in MB of each production process (a gunicorn web is its master plus its workers)."""
 
@@ -254,7 +293,8 @@ def process_rss(stack: DevStack) -> dict[str, float]:
 
 
 async def run_phase(stack: DevStack, ledger: Ledger, residents: int, seconds: float, tag: int,
-                    think_s: float = 0.0, on_tick=None, pace: float = 0.0, ramp_s: float = 0.0) -> dict:
+                    think_s: float = 0.0, on_tick=None, pace: float = 0.0, ramp_s: float = 0.0,
+                    ask_rate: float = 0.0) -> dict:
     """Run ``residents`` for ``ramp_s`` unmeasured (all start at once: connections, first turns),
     then ``seconds`` measured."""
     loop = asyncio.get_running_loop()
@@ -272,6 +312,12 @@ async def run_phase(stack: DevStack, ledger: Ledger, residents: int, seconds: fl
         p.record_from = start
     interval = residents / pace if pace else 0.0
     tasks = [asyncio.create_task(p.run(stop_at, timeout=30.0, think_s=think_s, interval_s=interval)) for p in people]
+    askers: list[Asker] = []
+    if ask_rate:
+        texts = free_texts()
+        askers = [Asker(texts[i::2], f"U{tag:04x}ffff{run_id}", stack.web_port, factory, emulator.bot_user_id,
+                        waiters, ledger, []) for i in range(2)]
+        tasks += [asyncio.create_task(a.run(stop_at, timeout=30.0, interval_s=2 / ask_rate)) for a in askers]
     if on_tick is not None:
         tasks.append(asyncio.create_task(on_tick(stop_at)))
     await asyncio.gather(*tasks)
@@ -289,7 +335,8 @@ async def run_phase(stack: DevStack, ledger: Ledger, residents: int, seconds: fl
         means = sorted(statistics.fmean(p.latencies) for p in people if p.latencies)
         if means:
             print(f"  per-resident mean ms: min {means[0]:.1f} median {means[len(means) // 2]:.1f} max {means[-1]:.1f}")
-    return {"residents": residents, "offered/s": pace or "max", "turns": len(lat),
+    extra = {"free texts": sum(a.asked for a in askers), "free-text errors": sum(a.errors for a in askers)} if askers else {}
+    return {**extra, "residents": residents, "offered/s": pace or "max", "turns": len(lat),
             "turns/s": round(len(lat) / elapsed, 1),
             "p50 ms": round(pct(lat, 50), 1), "p99 ms": round(pct(lat, 99), 1), "max ms": round(max(lat or [0]), 1),
             "errors": sum(p.errors for p in people), "receipts": sum(p.receipts for p in people)}
@@ -327,6 +374,8 @@ def main() -> None:
     ap.add_argument("--soak-residents", type=int, default=64)
     ap.add_argument("--paces", default="0",
                     help="levels: offered turns/s per phase, comma-separated (0 = no pacing: as fast as answered)")
+    ap.add_argument("--ask-rate", type=float, default=0.0,
+                    help="soak: also this many free questions/s (training texts, each from a new user)")
     ap.add_argument("--sample", type=float, default=30.0, help="soak: RSS sample interval in seconds")
     ap.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
     ap.add_argument("--worker-concurrency", type=int, default=4)
@@ -373,7 +422,8 @@ def main() -> None:
             # Each resident waits think time after an answer: residents / (latency + think) = rate.
             think = max(0.0, args.soak_residents / args.rate)
             gc.enable()  # ten minutes: keep the emulator's memory in check; the soak is not about p99
-            rows.append(asyncio.run(run_phase(stack, ledger, args.soak_residents, args.soak, 1, think, tick)))
+            rows.append(asyncio.run(run_phase(stack, ledger, args.soak_residents, args.soak, 1, think, tick,
+                                              ask_rate=args.ask_rate)))
             rows[-1]["offered/s"] = f"~{args.rate:g} (think time)"
             out["rss"] = samples
             # Growth: the last sample against the first one taken after a minute of load.

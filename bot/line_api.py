@@ -15,14 +15,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from linebot.v3.messaging import (
-    ApiClient,
-    ApiException,
-    Configuration,
-    MessagingApi,
-    MessagingApiBlob,
-    ShowLoadingAnimationRequest,
-)
+# Module paths, not the package: its __init__ would load every API of the SDK (bot/line_sdk.py).
+from linebot.v3.messaging.api.messaging_api import MessagingApi
+from linebot.v3.messaging.api.messaging_api_blob import MessagingApiBlob
+from linebot.v3.messaging.api_client import ApiClient
+from linebot.v3.messaging.configuration import Configuration
+from linebot.v3.messaging.exceptions import ApiException
+from linebot.v3.messaging.models.show_loading_animation_request import ShowLoadingAnimationRequest
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,11 @@ import re
 import threading
 import unicodedata
 from functools import lru_cache
+from importlib.resources import files
 
 from sudachipy import Dictionary, SplitMode
+
+from bot.nlu.mapped_pages import release_loaded_pages
 
 # Measured with `bench/nlu_bench.py --split-modes` (5-fold out-of-fold top-1 on nlu_data/, 1,511
 # examples): A 83.7%, B 83.2%, C 83.2% -- within noise (7 examples). C is kept: it keeps compounds
@@ -67,6 +70,11 @@ def fold_normalized(norm: str) -> str:
     return kata_to_hira(norm).replace("ー", "")
 
 
+def system_dictionary_path() -> str:
+    """The file of the `sudachidict_<SUDACHI_DICT>` package that SudachiPy maps."""
+    return str(files(f"sudachidict_{SUDACHI_DICT}") / "resources" / "system.dic")
+
+
 class _Tokenizer:
     """One SudachiPy tokenizer per thread (the Rust object is not shareable across threads)."""
 
@@ -81,6 +89,7 @@ class _Tokenizer:
             with self._lock:
                 if self._dict is None:
                     self._dict = Dictionary(dict=SUDACHI_DICT)
+                    release_loaded_pages(system_dictionary_path())
             tok = self._dict.tokenizer(mode=getattr(SplitMode, SPLIT_MODE))
             self._local.tok = tok
         return tok
@@ -93,7 +102,9 @@ def _split_mode(mode: str | None):
     return getattr(SplitMode, mode or SPLIT_MODE)
 
 
-@lru_cache(maxsize=4096)
+# A turn analyzes its text several times (features, keywords, reading), and form answers such as
+# はい repeat across residents. 1,024 texts hold both; 4,096 of varied questions held 7.5 MB.
+@lru_cache(maxsize=1024)
 def _analyze_cached(text: str, mode: str) -> tuple[tuple[str, str, bool, str], ...]:
     out = []
     for m in _TOKENIZER.get().tokenize(text, _split_mode(mode)):

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import secrets
 import time
+from typing import TYPE_CHECKING
 
-import requests
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from bot.admin import csrf
 from bot.admin.security import login_manager, services
-from integrations.line.emulator import EmulatorClient
-from integrations.line.webhook_sender import WebhookSender
+
+if TYPE_CHECKING:
+    from integrations.line.webhook_sender import WebhookSender
+
+# requests and the emulator's client are imported when a simulator page is used (~9 MB that a
+# production web or `serve` process, where nobody opens the simulator, does not need to hold).
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates",
                static_folder="static")
@@ -59,6 +63,8 @@ def emulator_url() -> str | None:
         return hit[0]
     found = None
     if not base.startswith("https://api.line.me"):
+        import requests
+
         try:
             if requests.get(f"{base}/_emulator/info", timeout=2).status_code == 200:
                 found = base
@@ -77,6 +83,9 @@ def _user_id() -> str:
 
 
 def _sender(emulator: str) -> WebhookSender:
+    from integrations.line.emulator import EmulatorClient
+    from integrations.line.webhook_sender import WebhookSender
+
     cache = current_app.extensions.setdefault("kb.simulator.senders", {})
     sender = cache.get(emulator)
     if sender is None:
@@ -160,6 +169,8 @@ def image():
 
 
 def _post(sender: WebhookSender, event: dict):
+    import requests
+
     try:
         response = sender.send(event)
     except requests.RequestException as exc:
@@ -174,6 +185,10 @@ def messages():
         return error
     after = request.args.get("after", 0, type=int) or 0
     wait = min(max(request.args.get("wait", LONG_POLL_S, type=float) or 0.0, 0.0), LONG_POLL_S)
+    import requests
+
+    from integrations.line.emulator import EmulatorClient
+
     try:
         found = EmulatorClient(emulator, timeout=5).messages(_user_id(), after=after, wait=wait)
     except requests.RequestException:
