@@ -47,21 +47,21 @@ def _deferred_package(name: str, exporters: tuple[str, ...]) -> ModuleType | Non
         nonlocal initialized
         if attr.startswith("__"):
             raise AttributeError(attr)
-        with _lock:
-            if attr in module.__dict__:
-                return module.__dict__[attr]
-            if not initialized:
-                if importlib.util.find_spec(f"{name}.{attr}") is not None:
-                    return importlib.import_module(f"{name}.{attr}")  # sets the attribute too
-                for sub in exporters:
-                    exporter = importlib.import_module(f"{name}.{sub}")
-                    if hasattr(exporter, attr):
-                        value = getattr(exporter, attr)
-                        setattr(module, attr, value)
-                        return value
-                # A name only the full package defines: run its real __init__ now.
-                initialized = True
-                spec.loader.exec_module(module)  # type: ignore[union-attr]
+        if not initialized:
+            # Submodules and re-exported names import under the import system's own locks.
+            if importlib.util.find_spec(f"{name}.{attr}") is not None:
+                return importlib.import_module(f"{name}.{attr}")  # sets the attribute too
+            for sub in exporters:
+                exporter = importlib.import_module(f"{name}.{sub}")
+                if hasattr(exporter, attr):
+                    value = getattr(exporter, attr)
+                    setattr(module, attr, value)
+                    return value
+            # A name only the full package defines: run its real __init__ now, once.
+            with _lock:
+                if not initialized:
+                    initialized = True
+                    spec.loader.exec_module(module)  # type: ignore[union-attr]
         try:
             return module.__dict__[attr]
         except KeyError:
