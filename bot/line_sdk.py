@@ -6,11 +6,11 @@ The SDK's package initializers import far more than their own package needs:
   which pull in aiohttp;
 - `linebot/v3/messaging/__init__.py` and `.../api/__init__.py` load the asyncio API classes and
   every API of the channel (each method wrapped by pydantic's `validate_arguments`).
-That is 62 MB per process for what the bot needs in 37 MB, in every web, worker and `serve`
+That is 62 MiB per process for what the bot needs in 37 MiB, in every web, worker and `serve`
 process.
 
-`install()` registers those four packages as *deferred* modules: the package object exists with its
-real `__path__`, so submodules (`linebot.v3.messaging.api.messaging_api`, `...models`) import as
+`install()` registers these packages (and `linebot.v3`) as *deferred* modules: the package object
+exists with its real `__path__`, so submodules (`linebot.v3.messaging.api.messaging_api`, `...models`) import as
 usual, and `from linebot.v3.webhooks import MessageEvent` finds the name in the package's `models`.
 Any other name runs the package's real `__init__` first, so code that expects the whole package
 (`from linebot.v3.messaging import AsyncMessagingApi`) still works, only without the saving.

@@ -183,7 +183,7 @@ class SortedVocab:
     """A read-only n-gram -> column map held in two numpy arrays.
 
     The character vocabulary has ~34,000 one- to three-character grams: 4.6 MB as a dict of
-    Python strings, 0.5 MB here. Lookups are one vectorized binary search per text.
+    Python strings, 0.7 MB here. Lookups are one vectorized binary search per text.
     """
 
     def __init__(self, mapping: dict[str, int]) -> None:
